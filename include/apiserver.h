@@ -1,0 +1,267 @@
+/*
+ * apiserver.h - the fake Kubernetes API server: an object store with uids,
+ * one global resourceVersion counter, generations, ownerReferences,
+ * finalizers, deletionTimestamps, optimistic concurrency, admission hooks,
+ * an event recorder, injectable write failures, and watches that feed one
+ * informer cache per component after a delay.
+ *
+ * Request model: a request is served at the virtual time of the call and
+ * its answer is returned at once (an enum api_status); the request latency
+ * of a real cluster is modelled by the callers' own timers and the watch
+ * delay. Simulated failures are data (enum api_status), never SIM_E*.
+ *
+ * Ownership: the store keeps immutable object versions (objects.h); every
+ * pointer it hands out stays valid for the whole run but stops being the
+ * current version after the next write to that object. Callers that want
+ * to change an object copy it, change the copy and write it back.
+ *
+ * Ordering: LIST returns objects in (namespace, name) order, as etcd range
+ * reads do (D4). Watch events reach an informer in write order.
+ *
+ * Who may call what: components read only their informer (informer_*);
+ * api_get/api_list are the live reads a real client does sparingly (the
+ * StatefulSet controller's live GET before adoption) and the ground truth
+ * the world and the property checker read.
+ */
+#ifndef SIM_APISERVER_H
+#define SIM_APISERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <gsl/gsl_rng.h>
+
+#include "arena.h"
+#include "base.h"
+#include "engine.h"
+#include "objects.h"
+
+struct api;
+struct informer;
+
+enum api_status {
+  API_OK = 0,
+  API_NOT_FOUND,      /* 404 */
+  API_ALREADY_EXISTS, /* 409 AlreadyExists */
+  API_CONFLICT,       /* 409 Conflict: stale resourceVersion or precondition */
+  API_INVALID,        /* 422: validation or an immutable field changed */
+  API_FORBIDDEN,      /* 403 */
+  API_TOO_MANY,       /* 429, e.g. an eviction blocked by a PDB */
+  API_TIMEOUT,        /* 504: the write may or may not have been applied */
+  API_UNAVAILABLE,    /* 503 */
+};
+
+const char *api_status_name(enum api_status s);
+
+struct api *api_new(struct engine *e, struct arena *a, uint64_t seed);
+void api_free(struct api *api);
+
+struct engine *api_engine(struct api *api);
+struct arena *api_arena(struct api *api);
+
+/* --- admission ----------------------------------------------------------- */
+
+/*
+ * A mutating/validating admission plugin, called on create (and on update
+ * when on_update is set) with a private copy the plugin may change. It
+ * returns API_OK or a refusal (with msg filled) that fails the request.
+ */
+typedef enum api_status api_admit_fn(struct api *api, struct object *o,
+                                     const struct object *old, void *ctx,
+                                     char *msg, size_t msg_len);
+
+void api_add_admission(struct api *api, enum obj_kind kind, bool on_update,
+                       api_admit_fn *fn, void *ctx);
+
+/* --- writes -------------------------------------------------------------- */
+
+/*
+ * Every write names its client (`who`, e.g. "statefulset-controller") for
+ * the trace and for injected failures, and may return the stored version
+ * through *out (NULL to ignore). The message of the last failure is
+ * available from api_last_error().
+ */
+
+/*
+ * Creates in. meta.name may be empty when meta.generate_name is set. The
+ * server sets uid, resourceVersion, generation 1, creationTimestamp, and
+ * runs admission. API_ALREADY_EXISTS if the name is taken (even by an
+ * object that is terminating).
+ */
+enum api_status api_create(struct api *api, const char *who,
+                           const struct object *in, const struct object **out);
+
+/*
+ * Replaces metadata and spec (status is kept from the stored version).
+ * in->meta.resource_version must equal the stored one (else API_CONFLICT);
+ * 0 means unconditional. Generation is bumped when the spec changed.
+ * Immutable fields (a StatefulSet's selector, serviceName, ...) give
+ * API_INVALID with the upstream message. Removing the last finalizer of a
+ * deleting object removes it.
+ */
+enum api_status api_update(struct api *api, const char *who,
+                           const struct object *in, const struct object **out);
+
+/* Replaces status only (the /status subresource); same concurrency rule. */
+enum api_status api_update_status(struct api *api, const char *who,
+                                  const struct object *in,
+                                  const struct object **out);
+
+/*
+ * A patch: fn changes a private copy of the current version (no
+ * resourceVersion check, as a merge patch); fn returns false to abort
+ * without writing. If precondition_uid is not 0 and differs: API_CONFLICT.
+ * Status and metadata may both change; generation follows the spec.
+ */
+typedef bool api_patch_fn(struct object *o, void *ctx);
+enum api_status api_patch(struct api *api, const char *who, enum obj_kind kind,
+                          const char *ns, const char *name,
+                          uint64_t precondition_uid, api_patch_fn *fn,
+                          void *ctx, const struct object **out);
+
+enum propagation {
+  PROPAGATE_DEFAULT = 0, /* background for most kinds */
+  PROPAGATE_BACKGROUND,
+  PROPAGATE_FOREGROUND,  /* adds the foregroundDeletion finalizer */
+  PROPAGATE_ORPHAN,      /* adds the orphan finalizer */
+};
+
+struct delete_opts {
+  int64_t grace_seconds;     /* -1 = default (pod: its spec) */
+  uint64_t precondition_uid; /* 0 = none */
+  uint64_t precondition_rv;  /* 0 = none */
+  enum propagation propagation;
+};
+
+#define DELETE_OPTS_DEFAULT                                                    \
+  ((struct delete_opts){.grace_seconds = -1, .propagation = PROPAGATE_DEFAULT})
+
+/*
+ * Deletes with the semantics of cluster-behaviour.md 2.1. A pod gets a
+ * grace of: the request's, else spec.terminationGracePeriodSeconds; forced
+ * to 0 when never scheduled or already Failed/Succeeded; negative becomes
+ * 1. With grace > 0 only deletionTimestamp (now + grace) and
+ * deletionGracePeriodSeconds are set (a later delete may shorten, never
+ * lengthen it). With grace 0 and no finalizers the object is removed at
+ * once. Other kinds: removed at once unless they carry finalizers, in
+ * which case deletionTimestamp is set and the object stays until the last
+ * finalizer is removed.
+ */
+enum api_status api_delete(struct api *api, const char *who,
+                           enum obj_kind kind, const char *ns,
+                           const char *name, const struct delete_opts *opts);
+
+/* --- reads of the ground truth -------------------------------------------- */
+
+const struct object *api_get(struct api *api, enum obj_kind kind,
+                             const char *ns, const char *name);
+const struct object *api_get_uid(struct api *api, uint64_t uid);
+
+/*
+ * Calls fn for each object of kind in (namespace, name) order; ns NULL =
+ * all namespaces; sel NULL = all labels. fn returns false to stop. fn must
+ * not write to the API server.
+ */
+typedef bool api_visit_fn(const struct object *o, void *ctx);
+void api_list(struct api *api, enum obj_kind kind, const char *ns,
+              const struct label_selector *sel, api_visit_fn *fn, void *ctx);
+size_t api_count(struct api *api, enum obj_kind kind);
+
+/* The message of the last failed request ("" after a success). */
+const char *api_last_error(const struct api *api);
+
+/* The current global resourceVersion. */
+uint64_t api_resource_version(const struct api *api);
+
+/* --- events (core/v1 Event through the recorder) ---------------------------- */
+
+/*
+ * Records an Event about o from component source. Identical events
+ * (object, type, reason, message, source) within the recorder's window
+ * bump count and lastTimestamp as client-go's correlator does.
+ */
+void api_record_event(struct api *api, const char *source,
+                      const struct object *involved, enum event_type type,
+                      const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+/* Every event recorded so far, in order (count aggregation included). */
+const struct event *const *api_events(const struct api *api, size_t *nr);
+
+/* Called for each newly recorded (or re-counted) event. */
+typedef void api_event_hook_fn(const struct event *ev, bool repeat, void *ctx);
+void api_set_event_hook(struct api *api, api_event_hook_fn *fn, void *ctx);
+
+/* --- watches ---------------------------------------------------------------- */
+
+enum watch_type {
+  WATCH_ADDED,
+  WATCH_MODIFIED,
+  WATCH_DELETED,
+};
+
+/* Called on every write to the store, synchronously (the observer's hook). */
+typedef void api_write_hook_fn(enum watch_type t, const struct object *old,
+                               const struct object *now, void *ctx);
+void api_add_write_hook(struct api *api, api_write_hook_fn *fn, void *ctx);
+
+/*
+ * An informer: a component's cache of one kind, fed by the watch after a
+ * delay. It starts with a LIST delivered after the delay (informer_synced
+ * turns true then). Handlers run in PHASE_APISERVER after the cache is
+ * updated; old is NULL for ADDED, now is the last version for DELETED.
+ */
+typedef void informer_handler_fn(struct informer *inf, enum watch_type t,
+                                 const struct object *old,
+                                 const struct object *now, void *ctx);
+
+struct informer *informer_new(struct api *api, enum obj_kind kind,
+                              const char *component, simtime delay);
+void informer_add_handler(struct informer *inf, informer_handler_fn *fn,
+                          void *ctx);
+bool informer_synced(const struct informer *inf);
+enum obj_kind informer_kind(const struct informer *inf);
+const char *informer_component(const struct informer *inf);
+
+/*
+ * Changes the delay for events written from now on. Delivery order is
+ * kept: an event is never delivered before one written earlier.
+ */
+void informer_set_delay(struct informer *inf, simtime delay);
+
+/*
+ * Drops the cache and relists (a restarted component): not synced until
+ * the relist is delivered after the delay; handlers then see ADDED for
+ * every object (and nothing for objects that vanished meanwhile).
+ */
+void informer_relist(struct informer *inf);
+
+const struct object *informer_get(const struct informer *inf, const char *ns,
+                                  const char *name);
+void informer_list(const struct informer *inf, const char *ns,
+                   const struct label_selector *sel, api_visit_fn *fn,
+                   void *ctx);
+size_t informer_count(const struct informer *inf);
+
+/* --- injected failures ---------------------------------------------------- */
+
+enum api_fault_kind {
+  API_FAULT_CONFLICT,          /* 409 */
+  API_FAULT_UNAVAILABLE,       /* 503, nothing applied */
+  API_FAULT_TIMEOUT,           /* 504, nothing applied */
+  API_FAULT_TIMEOUT_APPLIED,   /* 504, but the write was applied */
+};
+
+/*
+ * From `from` until `until`, each write by a client whose name matches
+ * `who` (NULL = any) fails with probability `rate` (drawn from the
+ * API server's own random stream). Several windows may overlap; the first
+ * added that fires wins.
+ */
+void api_add_write_fault(struct api *api, enum api_fault_kind kind, double rate,
+                         simtime from, simtime until, const char *who);
+
+/* Writes failed on purpose so far. */
+uint64_t api_faults_injected(const struct api *api);
+
+#endif

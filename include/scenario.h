@@ -1,0 +1,277 @@
+/*
+ * scenario.h - a scenario as plain data: what the loader makes of one or
+ * more YAML files (interface.md section 2), before anything is simulated.
+ *
+ * Ownership: everything hangs off the scenario's own arena and goes with
+ * scenario_release(). Objects are in file order, as they will be applied
+ * at virtual time 0. Every element remembers where it was written
+ * (struct src_pos) so later checks can still point at the user's text.
+ *
+ * The loader never runs the simulation; it only parses and validates.
+ */
+#ifndef SIM_SCENARIO_H
+#define SIM_SCENARIO_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "arena.h"
+#include "base.h"
+#include "objects.h"
+#include "timings.h"
+
+struct src_pos {
+  const char *file;
+  int line, col; /* 1-based */
+};
+
+/* Size and shape limits for untrusted input (libyaml 0.2.5 has none). */
+#define SCENARIO_MAX_FILE_BYTES (16u << 20) /* per file */
+#define SCENARIO_MAX_DEPTH 64               /* nesting of collections */
+#define SCENARIO_MAX_NODES 2000000          /* nodes after alias expansion */
+#define SCENARIO_MAX_INCLUDES 64            /* files per scenario */
+
+/*
+ * XX(id, name, supported, summary): every action of interface.md section 2.
+ * supported = 0 means parsed and validated but refused by `run` with a
+ * "not supported yet" error until its behaviour exists.
+ */
+#define SIM_ACTIONS_MAP(XX)                                                    \
+  XX(CRASH_NODE, "crash-node", 0, "the machine dies: containers stop, no heartbeats") \
+  XX(RESTART_NODE, "restart-node", 0, "a crashed node boots and its kubelet comes back") \
+  XX(PARTITION_NODE, "partition-node", 0, "the node loses the API; containers keep running") \
+  XX(HEAL_NODE, "heal-node", 0, "a partitioned node reaches the API again")       \
+  XX(SHUTDOWN_NODE, "shutdown-node", 0, "graceful node shutdown (shutdownGracePeriod)") \
+  XX(DELETE_NODE, "delete-node", 0, "the Node object is deleted")                \
+  XX(ADD_NODE, "add-node", 0, "a new node joins the cluster")                   \
+  XX(CORDON_NODE, "cordon-node", 0, "mark the node unschedulable")              \
+  XX(UNCORDON_NODE, "uncordon-node", 0, "mark the node schedulable")            \
+  XX(DRAIN_NODE, "drain-node", 0, "kubectl drain: cordon, then evict every pod") \
+  XX(TAINT_NODE, "taint-node", 0, "add a taint (e.g. node.kubernetes.io/out-of-service)") \
+  XX(UNTAINT_NODE, "untaint-node", 0, "remove a taint")                         \
+  XX(SCALE, "scale", 0, "set a StatefulSet's replicas")                         \
+  XX(SET_IMAGE, "set-image", 0, "change a container image in a StatefulSet's template") \
+  XX(APPLY, "apply", 0, "replace an object with an inline manifest")            \
+  XX(DELETE_POD, "delete-pod", 0, "delete a pod (gracePeriod, force)")          \
+  XX(DELETE_STATEFULSET, "delete-statefulset", 0, "delete a StatefulSet (cascade: background, foreground, orphan)") \
+  XX(DELETE_PVC, "delete-pvc", 0, "delete a PersistentVolumeClaim")             \
+  XX(FAIL_READINESS, "fail-readiness", 0, "a pod's app stops passing its readiness probe") \
+  XX(RESTORE_READINESS, "restore-readiness", 0, "a pod's app passes its readiness probe again") \
+  XX(RESTART_CONTROLLER, "restart-controller", 0, "a controller loses its cache and relists") \
+  XX(API_ERRORS, "api-errors", 0, "for a duration, a fraction of API writes fail") \
+  XX(WATCH_DELAY, "watch-delay", 0, "for a duration, a component sees changes late")
+
+enum action_kind {
+#define XX(id, name, sup, summary) ACTION_##id,
+  SIM_ACTIONS_MAP(XX)
+#undef XX
+      ACTION_COUNT
+};
+
+const char *action_name(enum action_kind k);
+const char *action_summary(enum action_kind k);
+/* Whether `run` can carry the action out in this build. */
+bool action_supported(enum action_kind k);
+/* Looks an action up by name; -1 if unknown. */
+int action_lookup(const char *name);
+
+/* The condition of a `when` action or a `becomes` expectation. */
+enum when_state {
+  WHEN_NONE = 0,
+  WHEN_READY,
+  WHEN_RUNNING,
+  WHEN_TERMINATING,
+  WHEN_DELETED,
+  WHEN_PENDING,
+  WHEN_SCHEDULED,
+};
+
+const char *when_state_name(enum when_state s);
+
+enum cascade {
+  CASCADE_BACKGROUND = 0,
+  CASCADE_FOREGROUND,
+  CASCADE_ORPHAN,
+};
+
+struct action {
+  struct src_pos pos;
+  enum action_kind kind;
+  simtime at;               /* SIMTIME_NEVER when triggered by `when` */
+  const char *when_pod;     /* `when: {pod: ..., becomes: ...}` */
+  enum when_state when_becomes;
+  simtime after;            /* delay after the condition; 0 default */
+  /* parameters; which ones apply depends on the kind */
+  const char *node;         /* a name, or "@pod:NAME" */
+  const char *statefulset;
+  const char *pod;
+  const char *pvc;
+  const char *container;    /* set-image: NULL = every container */
+  const char *image;
+  int32_t replicas;         /* scale */
+  int64_t grace_period;     /* delete-pod: seconds; -1 = the pod's own */
+  bool force;               /* delete-pod */
+  enum cascade cascade;     /* delete-statefulset */
+  struct taint taint;       /* taint-node / untaint-node */
+  simtime duration;         /* api-errors, watch-delay, partition-node... */
+  double fraction;          /* api-errors: share of writes that fail */
+  const char *error;        /* api-errors: conflict|unavailable|timeout... */
+  const char *component;    /* watch-delay, restart-controller */
+  simtime delay;            /* watch-delay */
+  const struct object *object; /* apply */
+  const char *zone;         /* add-node */
+};
+
+/* What an expectation looks at. */
+enum expect_target {
+  EXPECT_STATEFULSET,
+  EXPECT_POD,
+  EXPECT_PVC,
+  EXPECT_PV,
+  EXPECT_NODE,
+  EXPECT_PROPERTY, /* `property: NAME` with `violated: bool` */
+  EXPECT_EVENT,    /* `event: {reason, object, message}` */
+};
+
+/* One `field: value` check of an object's state. */
+struct expect_check {
+  struct src_pos pos;
+  const char *field; /* validated against scenario_expect_fields() */
+  const char *value; /* as written */
+};
+
+struct expectation {
+  struct src_pos pos;
+  enum expect_target target;
+  const char *name;      /* object or property name */
+  bool at_end;           /* checked at the end of the run */
+  simtime at;            /* checked at this time (SIMTIME_NEVER if at_end
+                            or a `becomes` expectation) */
+  simtime tolerance;     /* `becomes` and events: |actual - at| allowed */
+  enum when_state becomes; /* pod first becomes this state ... */
+  bool never;            /* ... never does so, or the event never happens */
+  bool violated;         /* EXPECT_PROPERTY */
+  const char *event_reason, *event_object, *event_message; /* EXPECT_EVENT */
+  const struct expect_check *checks;
+  size_t checks_nr;
+};
+
+/*
+ * Valid `field` names per target, NULL-terminated, for validation and
+ * documentation (statefulSet: replicas, readyReplicas, ...).
+ */
+const char *const *scenario_expect_fields(enum expect_target t);
+
+struct node_decl {
+  struct src_pos pos;
+  const char *name;
+  const char *zone;
+  struct kv_list labels;
+  const struct taint *taints;
+  size_t taints_nr;
+  int64_t cpu_milli;   /* allocatable; default 4000 */
+  int64_t memory;      /* allocatable bytes; default 16Gi */
+  int64_t pods;        /* default 110 */
+};
+
+struct image_decl {
+  struct src_pos pos;
+  const char *image;
+  bool crashes;        /* exits at once: CrashLoopBackOff */
+  bool never_ready;    /* runs, never passes readiness */
+  simtime startup;     /* time to become ready; SIMTIME_NEVER = default */
+};
+
+struct feature_gate {
+  struct src_pos pos;
+  const char *name;
+  bool enabled;
+};
+
+/* A `low..high` range of a fuzz fault parameter (durations or counts). */
+struct fuzz_param {
+  struct src_pos pos;
+  const char *name;    /* downFor, replicas, ... */
+  int64_t lo, hi;      /* durations in simtime, counts as integers */
+  bool is_duration;
+};
+
+struct fuzz_fault {
+  struct src_pos pos;
+  enum action_kind kind;
+  simtime every;       /* mean interval */
+  const struct fuzz_param *params;
+  size_t params_nr;
+};
+
+struct fuzz_spec {
+  bool present;
+  int64_t runs;        /* 0 = unset */
+  simtime until;       /* SIMTIME_NEVER = unset */
+  const struct fuzz_fault *faults;
+  size_t faults_nr;
+};
+
+struct scenario_object {
+  struct src_pos pos;
+  struct object obj;
+};
+
+/* A field the simulator ignores, listed by `validate --strict`. */
+struct ignored_field {
+  struct src_pos pos;
+  const char *path; /* e.g. "spec.template.spec.containers[0].ports" */
+};
+
+struct scenario {
+  struct arena arena;
+  const char *name;         /* metadata.name, else the first file's name */
+  const char *description;
+  bool has_scenario_doc;    /* a Scenario document was present */
+  uint64_t seed;            /* default 1 */
+  simtime until;            /* SIMTIME_NEVER = until stable (max 24h) */
+  uint64_t input_digest;    /* FNV-1a over every input file's bytes */
+
+  /* cluster */
+  const struct node_decl *nodes;
+  size_t nodes_nr;
+  const char *default_storage_class; /* NULL = "none" */
+  int kubernetes_minor;              /* 31..37, default 34 */
+  const struct feature_gate *feature_gates;
+  size_t feature_gates_nr;
+  struct timings timings;            /* defaults + overrides */
+  const struct image_decl *images;
+  size_t images_nr;
+
+  const struct scenario_object *objects;
+  size_t objects_nr;
+  const struct action *actions;
+  size_t actions_nr;
+  const struct expectation *expects;
+  size_t expects_nr;
+  struct fuzz_spec fuzz;
+
+  /* warnings that did not stop the load: "file:line:col: ..." strings */
+  struct str_list warnings;
+  struct ignored_field *ignored;
+  size_t ignored_nr;
+};
+
+/*
+ * Loads and merges files (in order) into s. Included files are resolved
+ * relative to the including file. On error returns a negative SIM_E* and
+ * fills d with the first problem; s is then released.
+ */
+int scenario_load_files(struct scenario *s, const char *const *paths,
+                        size_t nr, struct diag *d);
+
+/* As above, from a buffer named `name` (tests and the fuzzer). */
+int scenario_load_string(struct scenario *s, const char *name,
+                         const char *buf, size_t len, struct diag *d);
+
+void scenario_release(struct scenario *s);
+
+/* Whether a feature gate is on, from the scenario or the version default. */
+bool scenario_feature_enabled(const struct scenario *s, const char *gate);
+
+#endif

@@ -1,0 +1,59 @@
+/*
+ * ytree.h - a YAML document as a small tree with source positions, built
+ * from libyaml's event stream with our own limits (libyaml 0.2.5 has none):
+ * total input bytes, nesting depth, and the number of nodes an alias
+ * would expand to (so "billion laughs" stops early). Aliases become shared
+ * pointers to the anchored node; the tree is a DAG and walkers must not
+ * mutate it.
+ *
+ * Internal to the scenario module. Nodes live in the caller's arena.
+ */
+#ifndef SIM_SCENARIO_YTREE_H
+#define SIM_SCENARIO_YTREE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "arena.h"
+#include "base.h"
+
+enum ytype {
+  Y_SCALAR,
+  Y_SEQ,
+  Y_MAP,
+};
+
+struct ynode {
+  enum ytype type;
+  int line, col;        /* 1-based position of the node's start */
+  const char *tag;      /* explicit tag or NULL */
+  /* Y_SCALAR */
+  const char *str;      /* NUL-terminated (may contain NUL: see len) */
+  size_t len;
+  bool plain;           /* unquoted plain scalar (null/bool/int apply) */
+  /* Y_SEQ: items; Y_MAP: keys[i] -> items[i], in document order (D4) */
+  struct ynode **items;
+  struct ynode **keys;
+  size_t nr;
+};
+
+/* One document of a stream. */
+struct ydoc {
+  struct ynode *root; /* NULL for an empty document */
+  int line, col;      /* where the document starts */
+};
+
+/*
+ * Parses a whole YAML stream from buf into documents (arena-owned).
+ * Returns 0 or SIM_EPARSE / SIM_ELIMIT with d filled (file = name).
+ */
+int ytree_parse(struct arena *a, const char *name, const char *buf,
+                size_t len, struct ydoc **docs, size_t *nr, struct diag *d);
+
+/* Map lookup (first matching key), or NULL. */
+const struct ynode *ytree_get(const struct ynode *map, const char *key);
+
+/* Whether a plain scalar is YAML null (~, null, Null, NULL or empty). */
+bool ytree_is_null(const struct ynode *n);
+
+#endif
