@@ -56,4 +56,25 @@ const struct ynode *ytree_get(const struct ynode *map, const char *key);
 /* Whether a plain scalar is YAML null (~, null, Null, NULL or empty). */
 bool ytree_is_null(const struct ynode *n);
 
+/*
+ * Typed reads. Each returns 0 and writes *out, or a negative SIM_ESCHEMA
+ * with d filled as "file:line:col: PATH: what was expected, got what" (git
+ * message style), e.g.
+ *   x.yaml:14:7: spec.actions[2].at: "5 minutes" is not a duration (e.g. 5m)
+ *   x.yaml:3:13: spec.replicas: expected an integer, got "three"
+ * path is the dotted field path used in the message.
+ */
+int ytree_want_map(const char *file, const struct ynode *n, const char *path,
+                   struct diag *d);
+int ytree_want_seq(const char *file, const struct ynode *n, const char *path,
+                   struct diag *d);
+int ytree_str(const char *file, const struct ynode *n, const char *path,
+              const char **out, struct diag *d);
+int ytree_int64(const char *file, const struct ynode *n, const char *path,
+                int64_t lo, int64_t hi, int64_t *out, struct diag *d);
+int ytree_bool(const char *file, const struct ynode *n, const char *path,
+               bool *out, struct diag *d);
+int ytree_duration(const char *file, const struct ynode *n, const char *path,
+                   simtime *out, struct diag *d);
+
 #endif
