@@ -1,0 +1,89 @@
+/*
+ * props.h - the property registry and the record of violations.
+ *
+ * A property is a named promise (interface.md section 5) checked against
+ * the ground truth - the API store and, once the cluster is modelled, what
+ * really runs on each node - never against a controller's cache. Each
+ * property is one row in a table (house style 7.7): hooks that see every
+ * write to the store, a check after every simulation event in which
+ * something changed, and a check at the end of the run. A property keeps
+ * its own state; the registry records the first violation (virtual time,
+ * message, objects) and counts the rest.
+ *
+ * Properties never schedule events or write to the API server.
+ */
+#ifndef SIM_PROPS_H
+#define SIM_PROPS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "apiserver.h"
+#include "base.h"
+
+struct props;
+struct prop_ctx;
+
+struct prop_violation {
+  simtime at;
+  char message[384];
+  char objects[192]; /* "Pod/web-1, Node/node-2" */
+};
+
+struct property {
+  const char *name;    /* stable dotted name */
+  const char *meaning; /* one line for `stsim list properties` */
+  /* NULL hooks are skipped. state is the property's own zeroed storage. */
+  size_t state_size;
+  void (*on_write)(struct prop_ctx *c, void *state, enum watch_type t,
+                   const struct object *old, const struct object *now);
+  void (*after_event)(struct prop_ctx *c, void *state);
+  void (*at_end)(struct prop_ctx *c, void *state);
+  void (*release)(void *state);
+};
+
+/* The registry: every property stsim knows, implemented or not. */
+struct property_info {
+  const char *name;
+  const char *meaning;
+  const struct property *impl; /* NULL: named by the interface, not built */
+};
+
+const struct property_info *props_registry(size_t *nr);
+/* The registry row for name, or NULL. */
+const struct property_info *props_find(const char *name);
+
+/*
+ * A property set for one run, checking the properties `enabled` says
+ * (indexes into the registry; NULL = every implemented one). It hooks
+ * itself onto the API server's writes.
+ */
+struct props *props_new(struct api *api, const bool *enabled);
+void props_free(struct props *p);
+
+/* Adds an extra property (tests; later modules' own checks). */
+void props_add(struct props *p, const struct property *prop);
+
+/* Runs after_event hooks if anything was written since the last call. */
+void props_after_event(struct props *p);
+/* Runs the at_end hooks once. */
+void props_at_end(struct props *p);
+
+/* For the hooks: the API server (ground truth) and the time. */
+struct api *prop_api(struct prop_ctx *c);
+simtime prop_now(struct prop_ctx *c);
+
+/* Records a violation of the property running now. */
+void prop_violate(struct prop_ctx *c, const char *objects, const char *fmt,
+                  ...) __attribute__((format(printf, 3, 4)));
+
+/* Results, in the order properties were added. */
+size_t props_count(const struct props *p);
+const char *props_name(const struct props *p, size_t i);
+/* Number of violations of property i; *first gets the first (if any). */
+uint64_t props_violations(const struct props *p, size_t i,
+                          const struct prop_violation **first);
+/* Index of name in this set, or -1. */
+int props_index(const struct props *p, const char *name);
+
+#endif

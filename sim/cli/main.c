@@ -1,0 +1,472 @@
+/*
+ * main.c - the stsim command line (interface.md section 1): a table of
+ * commands, their options, and the exit codes of section 6 (0 pass,
+ * 1 property or expectation failed, 2 bad input or usage, 3 internal
+ * error). The only place that may read the wall clock or the environment.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "props.h"
+#include "report.h"
+#include "scenario.h"
+#include "timings.h"
+#include "world.h"
+
+#define STSIM_VERSION "0.1.0"
+
+enum exit_code {
+  EXIT_PASS = 0,
+  EXIT_FAIL = 1,
+  EXIT_BAD_INPUT = 2,
+  EXIT_INTERNAL = 3,
+};
+
+struct cmd {
+  const char *name;
+  int (*fn)(int argc, char **argv);
+  const char *usage;
+  const char *help;
+};
+
+static const struct cmd *find_cmd(const char *name);
+
+static int usage_error(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static int usage_error(const char *cmd, const char *fmt, ...)
+{
+  va_list ap;
+
+  fprintf(stderr, "stsim %s: ", cmd);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fprintf(stderr, "\n(see: stsim help %s)\n", cmd);
+  return EXIT_BAD_INPUT;
+}
+
+static int print_diag(const struct diag *d)
+{
+  char buf[1024];
+
+  diag_format(d, buf, sizeof(buf));
+  fprintf(stderr, "%s\n", buf);
+  return EXIT_BAD_INPUT;
+}
+
+static bool wants_help(int argc, char **argv)
+{
+  for (int i = 1; i < argc; i++)
+    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+      return true;
+  return false;
+}
+
+static int print_cmd_help(const struct cmd *c)
+{
+  printf("usage: stsim %s\n\n%s", c->usage, c->help);
+  return EXIT_PASS;
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+  char *end;
+
+  if (!*s || *s == '-')
+    return -1;
+  errno = 0;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (errno || *end)
+    return -1;
+  *out = v;
+  return 0;
+}
+
+/* --- run ---------------------------------------------------------------------- */
+
+struct run_opts {
+  const char *files[SCENARIO_MAX_INCLUDES];
+  size_t files_nr;
+  struct world_opts w;
+  bool json;
+  int detail;
+  const char *trace_path;
+  bool props_sel[64];
+  bool props_chosen; /* some --property given */
+  bool props_dropped[64];
+};
+
+static int parse_run_opts(const char *cmd, int argc, char **argv,
+                          struct run_opts *o)
+{
+  size_t reg_nr;
+  props_registry(&reg_nr);
+  SIM_ASSERT(reg_nr <= 64);
+
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+    bool takes = !strcmp(a, "--seed") || !strcmp(a, "--until") ||
+                 !strcmp(a, "--output") || !strcmp(a, "--trace") ||
+                 !strcmp(a, "--report") || !strcmp(a, "--mutant") ||
+                 !strcmp(a, "--property") || !strcmp(a, "--no-property");
+    if (takes && !val)
+      return usage_error(cmd, "option '%s' needs a value", a);
+    if (!strcmp(a, "--seed")) {
+      if (parse_u64(val, &o->w.seed))
+        return usage_error(cmd, "--seed: '%s' is not an unsigned integer",
+                           val);
+      o->w.has_seed = true;
+    } else if (!strcmp(a, "--until")) {
+      if (sim_parse_duration(val, &o->w.until) || o->w.until < 0)
+        return usage_error(cmd, "--until: \"%s\" is not a duration (e.g. 5m)",
+                           val);
+      o->w.has_until = true;
+    } else if (!strcmp(a, "--output")) {
+      if (!strcmp(val, "json"))
+        o->json = true;
+      else if (!strcmp(val, "text"))
+        o->json = false;
+      else
+        return usage_error(cmd, "--output: '%s' is not text or json", val);
+    } else if (!strcmp(a, "--trace")) {
+      o->trace_path = val;
+    } else if (!strcmp(a, "--report")) {
+      return usage_error(cmd, "--report: the HTML report is not supported "
+                              "yet");
+    } else if (!strcmp(a, "--mutant")) {
+      return usage_error(cmd,
+                         "--mutant: unknown mutant '%s' (this build has "
+                         "none; see stsim list mutants)",
+                         val);
+    } else if (!strcmp(a, "--property") || !strcmp(a, "--no-property")) {
+      const struct property_info *pi = props_find(val);
+      size_t nr;
+      const struct property_info *reg = props_registry(&nr);
+      if (!pi)
+        return usage_error(cmd, "%s: unknown property '%s' (see stsim list "
+                                "properties)",
+                           a, val);
+      if (!pi->impl)
+        return usage_error(cmd, "%s: property '%s' is not checked yet", a,
+                           val);
+      if (!strcmp(a, "--property")) {
+        o->props_sel[pi - reg] = true;
+        o->props_chosen = true;
+      } else {
+        o->props_dropped[pi - reg] = true;
+      }
+    } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+      o->detail = REPORT_QUIET;
+    } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+      o->detail = REPORT_VERBOSE;
+    } else if (a[0] == '-' && a[1]) {
+      return usage_error(cmd, "unknown option '%s'", a);
+    } else {
+      if (o->files_nr == SCENARIO_MAX_INCLUDES)
+        return usage_error(cmd, "too many files (at most %d)",
+                           SCENARIO_MAX_INCLUDES);
+      o->files[o->files_nr++] = a;
+    }
+    if (takes)
+      i++;
+  }
+  if (!o->files_nr)
+    return usage_error(cmd, "no scenario file given");
+  for (size_t i = 0; i < reg_nr; i++) {
+    bool on = o->props_chosen ? o->props_sel[i] : true;
+    o->props_sel[i] = on && !o->props_dropped[i];
+  }
+  o->w.properties = o->props_sel;
+  return 0;
+}
+
+static void on_abort(int sig)
+{
+  (void)sig;
+  /* An internal error: SIM_BUG has printed where; exit code 3. */
+  _exit(EXIT_INTERNAL);
+}
+
+static int cmd_run(int argc, char **argv)
+{
+  static struct run_opts o;
+  struct scenario s;
+  struct diag d = {0};
+  FILE *trace = NULL;
+  int rc;
+
+  if (wants_help(argc, argv))
+    return print_cmd_help(find_cmd("run"));
+  if ((rc = parse_run_opts("run", argc, argv, &o)))
+    return rc;
+  if (scenario_load_files(&s, o.files, o.files_nr, &d))
+    return print_diag(&d);
+  for (size_t i = 0; i < s.warnings.nr; i++)
+    fprintf(stderr, "warning: %s\n", s.warnings.v[i]);
+  if (world_check(&s, &o.w, &d)) {
+    scenario_release(&s);
+    return print_diag(&d);
+  }
+  if (o.trace_path) {
+    trace = fopen(o.trace_path, "w");
+    if (!trace) {
+      fprintf(stderr, "stsim run: cannot write '%s': %s\n", o.trace_path,
+              strerror(errno));
+      scenario_release(&s);
+      return EXIT_BAD_INPUT;
+    }
+    o.w.trace = trace;
+  }
+  struct world *w = world_new(&s, &o.w, &d);
+  if (!w) {
+    if (trace)
+      fclose(trace);
+    scenario_release(&s);
+    return print_diag(&d);
+  }
+  world_run(w);
+  if (o.json)
+    report_json(stdout, w);
+  else
+    report_text(stdout, w, (enum report_detail)o.detail);
+  rc = world_passed(w) ? EXIT_PASS : EXIT_FAIL;
+  world_free(w);
+  if (trace && fclose(trace)) {
+    fprintf(stderr, "stsim run: error writing '%s'\n", o.trace_path);
+    rc = EXIT_BAD_INPUT;
+  }
+  scenario_release(&s);
+  if (fflush(stdout))
+    return EXIT_INTERNAL;
+  return rc;
+}
+
+/* --- validate ---------------------------------------------------------------- */
+
+static int cmd_validate(int argc, char **argv)
+{
+  const char *files[SCENARIO_MAX_INCLUDES];
+  size_t nr = 0;
+  bool strict = false;
+  struct scenario s;
+  struct diag d = {0};
+
+  if (wants_help(argc, argv))
+    return print_cmd_help(find_cmd("validate"));
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--strict"))
+      strict = true;
+    else if (argv[i][0] == '-' && argv[i][1])
+      return usage_error("validate", "unknown option '%s'", argv[i]);
+    else if (nr == SCENARIO_MAX_INCLUDES)
+      return usage_error("validate", "too many files");
+    else
+      files[nr++] = argv[i];
+  }
+  if (!nr)
+    return usage_error("validate", "no scenario file given");
+  if (scenario_load_files(&s, files, nr, &d))
+    return print_diag(&d);
+  for (size_t i = 0; i < s.warnings.nr; i++)
+    fprintf(stderr, "warning: %s\n", s.warnings.v[i]);
+  if (world_check(&s, NULL, &d)) {
+    scenario_release(&s);
+    return print_diag(&d);
+  }
+  size_t per_kind[KIND_COUNT] = {0};
+  for (size_t i = 0; i < s.objects_nr; i++)
+    per_kind[s.objects[i].obj.kind]++;
+  char until[32] = "until stable";
+  if (s.until != SIMTIME_NEVER)
+    sim_format_duration(s.until, until, sizeof(until));
+  printf("%s: valid\n", s.name);
+  printf("  seed %" PRIu64 ", kubernetes 1.%d, %s, %zu node%s, default "
+         "StorageClass %s\n",
+         s.seed, s.kubernetes_minor, until, s.nodes_nr,
+         s.nodes_nr == 1 ? "" : "s",
+         s.default_storage_class ? s.default_storage_class : "none");
+  for (int k = 1; k < KIND_COUNT; k++)
+    if (per_kind[k])
+      printf("  %zu %s\n", per_kind[k], obj_kind_name((enum obj_kind)k));
+  for (size_t i = 0; i < s.objects_nr; i++)
+    printf("    %s/%s\n", obj_kind_name(s.objects[i].obj.kind),
+           s.objects[i].obj.meta.name ? s.objects[i].obj.meta.name : "");
+  printf("  %zu action%s, %zu expectation%s%s\n", s.actions_nr,
+         s.actions_nr == 1 ? "" : "s", s.expects_nr,
+         s.expects_nr == 1 ? "" : "s",
+         s.fuzz.present ? ", a fuzz profile" : "");
+  if (strict) {
+    printf("  %zu field%s not modelled (ignored):\n", s.ignored_nr,
+           s.ignored_nr == 1 ? "" : "s");
+    for (size_t i = 0; i < s.ignored_nr; i++)
+      printf("    %s:%d:%d: %s\n", s.ignored[i].pos.file,
+             s.ignored[i].pos.line, s.ignored[i].pos.col, s.ignored[i].path);
+  }
+  scenario_release(&s);
+  return EXIT_PASS;
+}
+
+/* --- list, version, help ----------------------------------------------------- */
+
+static int cmd_list(int argc, char **argv)
+{
+  if (wants_help(argc, argv))
+    return print_cmd_help(find_cmd("list"));
+  if (argc != 2)
+    return usage_error("list", "expected one of: properties, actions, "
+                               "mutants, timings");
+  const char *what = argv[1];
+  if (!strcmp(what, "properties")) {
+    size_t nr;
+    const struct property_info *p = props_registry(&nr);
+    for (size_t i = 0; i < nr; i++)
+      printf("%-24s %s%s\n", p[i].name, p[i].meaning,
+             p[i].impl ? "" : " (not checked yet)");
+  } else if (!strcmp(what, "actions")) {
+    for (int i = 0; i < ACTION_COUNT; i++)
+      printf("%-20s %s%s\n", action_name((enum action_kind)i),
+             action_summary((enum action_kind)i),
+             action_supported((enum action_kind)i) ? ""
+                                                   : " (not supported yet)");
+  } else if (!strcmp(what, "mutants")) {
+    printf("(no mutants are built yet)\n");
+  } else if (!strcmp(what, "timings")) {
+    struct timings t;
+    timings_defaults(&t, 34);
+    for (int i = 0; i < TIMING_COUNT; i++) {
+      char v[32];
+      sim_format_duration(t.v[i], v, sizeof(v));
+      printf("%-36s %-8s %s\n", timings_name((enum timing_id)i), v,
+             timings_description((enum timing_id)i));
+    }
+  } else {
+    return usage_error("list", "unknown list '%s' (properties, actions, "
+                               "mutants, timings)",
+                       what);
+  }
+  return EXIT_PASS;
+}
+
+static int cmd_version(int argc, char **argv)
+{
+  (void)argc;
+  (void)argv;
+  printf("stsim %s\n", STSIM_VERSION);
+  return EXIT_PASS;
+}
+
+static int not_built(const char *name, int argc, char **argv)
+{
+  if (wants_help(argc, argv))
+    return print_cmd_help(find_cmd(name));
+  fprintf(stderr, "stsim %s: not supported yet in this version\n", name);
+  return EXIT_BAD_INPUT;
+}
+
+static int cmd_fuzz(int argc, char **argv)
+{
+  return not_built("fuzz", argc, argv);
+}
+
+static int cmd_shrink(int argc, char **argv)
+{
+  return not_built("shrink", argc, argv);
+}
+
+static int cmd_merge(int argc, char **argv)
+{
+  return not_built("merge", argc, argv);
+}
+
+static int cmd_help(int argc, char **argv);
+
+static const struct cmd cmds[] = {
+    {"run", cmd_run,
+     "run FILE... [--seed N] [--until DUR] [--output text|json] "
+     "[--trace FILE]\n"
+     "           [--property NAME]... [--no-property NAME]... [-q|-v]",
+     "Simulates one scenario (several files are merged in order) and prints\n"
+     "a timeline, the final state, a verdict per property and the\n"
+     "expectations. A plain Kubernetes manifest runs on the default cluster\n"
+     "(3 nodes in 3 zones, a default StorageClass) until it is stable.\n\n"
+     "  --seed N           run seed (overrides spec.seed)\n"
+     "  --until DUR        stop at this virtual time (90s, 30m, 2h)\n"
+     "  --output FMT       text (default) or json\n"
+     "  --trace FILE       write every simulation event as JSON lines\n"
+     "  --property NAME    check only these properties (repeatable)\n"
+     "  --no-property NAME do not check this property\n"
+     "  -q, -v             quieter / also the controllers' decisions\n\n"
+     "Exit: 0 all held, 1 a property or expectation failed, 2 bad input,\n"
+     "3 internal error.\n"},
+    {"validate", cmd_validate, "validate FILE... [--strict]",
+     "Parses and checks the files without simulating; prints what would be\n"
+     "simulated. --strict also lists the fields stsim does not model.\n"},
+    {"list", cmd_list, "list properties|actions|mutants|timings",
+     "Prints the properties, actions, mutants or named timings this build\n"
+     "knows, one per line with its meaning.\n"},
+    {"fuzz", cmd_fuzz, "fuzz FILE [--runs N] [--seed N] [-j N] ...",
+     "Many randomized runs of one scenario (not built yet).\n"},
+    {"shrink", cmd_shrink, "shrink FAILURE.yaml",
+     "Minimises a failing scenario (not built yet).\n"},
+    {"merge", cmd_merge, "merge RESULT.json...",
+     "Combines fuzz results of shards (not built yet).\n"},
+    {"version", cmd_version, "version", "Prints the version.\n"},
+    {"help", cmd_help, "help [COMMAND]", "Prints help.\n"},
+};
+
+static const struct cmd *find_cmd(const char *name)
+{
+  for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+    if (!strcmp(cmds[i].name, name))
+      return &cmds[i];
+  return NULL;
+}
+
+static void print_usage(FILE *f)
+{
+  fprintf(f, "usage: stsim COMMAND [options]\n\n"
+             "stsim simulates Kubernetes StatefulSet semantics on a virtual "
+             "clock.\n\ncommands:\n");
+  for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+    fprintf(f, "  %s\n", cmds[i].usage);
+  fprintf(f, "\nstsim help COMMAND for details.\n");
+}
+
+static int cmd_help(int argc, char **argv)
+{
+  if (argc < 2) {
+    print_usage(stdout);
+    return EXIT_PASS;
+  }
+  const struct cmd *c = find_cmd(argv[1]);
+  if (!c)
+    return usage_error("help", "unknown command '%s'", argv[1]);
+  return print_cmd_help(c);
+}
+
+int main(int argc, char **argv)
+{
+  signal(SIGABRT, on_abort);
+  if (argc < 2) {
+    print_usage(stderr);
+    return EXIT_BAD_INPUT;
+  }
+  if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+    return cmd_help(1, argv);
+  if (!strcmp(argv[1], "--version"))
+    return cmd_version(1, argv);
+  const struct cmd *c = find_cmd(argv[1]);
+  if (!c) {
+    fprintf(stderr, "stsim: unknown command '%s'\n", argv[1]);
+    print_usage(stderr);
+    return EXIT_BAD_INPUT;
+  }
+  return c->fn(argc - 1, argv + 1);
+}

@@ -1,0 +1,246 @@
+/*
+ * props.c - the property registry and one run's property set. The set
+ * hooks onto every API write (ground truth), marks itself dirty, and runs
+ * the after-event checks only when something changed, so idle virtual time
+ * costs nothing.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "props.h"
+#include "props_int.h"
+
+/*
+ * Every property named by interface.md section 5, in that order. impl is
+ * NULL until the model the property needs exists; `stsim list properties`
+ * says so, and --property refuses it.
+ */
+static const struct property_info registry[] = {
+    {"identity.unique",
+     "no two pods of a StatefulSet claim the same ordinal at once", NULL},
+    {"identity.at-most-one",
+     "never two running containers of the same identity anywhere", NULL},
+    {"identity.stable-names",
+     "a StatefulSet's pods are named <set>-<ordinal> within its range", NULL},
+    {"identity.stable-network",
+     "<pod>.<service> resolves only to the current incarnation", NULL},
+    {"storage.stable-claim",
+     "every incarnation of ordinal i mounts claim <tmpl>-<set>-<i>, same PV",
+     NULL},
+    {"storage.single-attach", "an RWO volume is never attached to two nodes",
+     NULL},
+    {"storage.no-data-loss",
+     "no incarnation starts on a volume missing its predecessors' writes",
+     NULL},
+    {"order.create",
+     "OrderedReady: pod N+1 is created only when 0..N are Running and Ready",
+     NULL},
+    {"order.scale-down",
+     "scale-down removes the highest ordinal first, one at a time", NULL},
+    {"order.one-step", "OrderedReady never acts on two pods in one step",
+     NULL},
+    {"update.partition", "pods below the partition keep the old revision",
+     NULL},
+    {"update.order", "a rolling update replaces pods from the highest ordinal",
+     NULL},
+    {"update.max-unavailable",
+     "a rolling update never has more than maxUnavailable pods unavailable",
+     NULL},
+    {"update.terminal-pods",
+     "Failed and Succeeded pods are deleted and recreated", NULL},
+    {"retention.policy",
+     "PVCs are kept or deleted as persistentVolumeClaimRetentionPolicy says",
+     NULL},
+    {"status.consistent", "StatefulSet status matches the pods it counts",
+     NULL},
+    {"revisions.history",
+     "ControllerRevisions are kept within revisionHistoryLimit", NULL},
+    {"deletion.no-actions",
+     "a StatefulSet being deleted creates or updates nothing", NULL},
+    {"liveness.converges",
+     "after the last fault heals, all replicas are Ready at the update "
+     "revision within the bound",
+     NULL},
+    {"liveness.pvc-recreated",
+     "a deleted claim of a live ordinal is recreated", NULL},
+};
+
+#define REGISTRY_NR (sizeof(registry) / sizeof(registry[0]))
+
+const struct property_info *props_registry(size_t *nr)
+{
+  *nr = REGISTRY_NR;
+  return registry;
+}
+
+const struct property_info *props_find(const char *name)
+{
+  for (size_t i = 0; i < REGISTRY_NR; i++)
+    if (!strcmp(registry[i].name, name))
+      return &registry[i];
+  return NULL;
+}
+
+struct prop_slot {
+  const struct property *prop;
+  void *state;
+  uint64_t violations;
+  struct prop_violation first;
+};
+
+struct prop_ctx {
+  struct props *set;
+  struct prop_slot *running;
+};
+
+struct props {
+  struct api *api;
+  VEC(struct prop_slot) slots;
+  struct prop_ctx ctx;
+  bool dirty;
+  bool ended;
+};
+
+static void on_write(enum watch_type t, const struct object *old,
+                     const struct object *now, void *arg)
+{
+  struct props *p = arg;
+
+  /* Events and Leases change all the time and carry no promise. */
+  enum obj_kind k = now ? now->kind : old->kind;
+  if (k == KIND_EVENT || k == KIND_LEASE)
+    return;
+  p->dirty = true;
+  for (size_t i = 0; i < p->slots.nr; i++) {
+    struct prop_slot *s = &p->slots.v[i];
+    if (!s->prop->on_write)
+      continue;
+    p->ctx.running = s;
+    s->prop->on_write(&p->ctx, s->state, t, old, now);
+  }
+  p->ctx.running = NULL;
+}
+
+struct props *props_new(struct api *api, const bool *enabled)
+{
+  struct props *p = xcalloc(1, sizeof(*p));
+
+  p->api = api;
+  p->ctx.set = p;
+  for (size_t i = 0; i < REGISTRY_NR; i++) {
+    if (!registry[i].impl)
+      continue;
+    if (enabled && !enabled[i])
+      continue;
+    props_add(p, registry[i].impl);
+  }
+  api_add_write_hook(api, on_write, p);
+  return p;
+}
+
+void props_add(struct props *p, const struct property *prop)
+{
+  struct prop_slot s = {.prop = prop};
+
+  s.state = xcalloc(1, prop->state_size ? prop->state_size : 1);
+  VEC_PUSH(&p->slots, s);
+}
+
+void props_free(struct props *p)
+{
+  if (!p)
+    return;
+  for (size_t i = 0; i < p->slots.nr; i++) {
+    if (p->slots.v[i].prop->release)
+      p->slots.v[i].prop->release(p->slots.v[i].state);
+    free(p->slots.v[i].state);
+  }
+  free(p->slots.v);
+  free(p);
+}
+
+void props_after_event(struct props *p)
+{
+  if (!p->dirty)
+    return;
+  p->dirty = false;
+  for (size_t i = 0; i < p->slots.nr; i++) {
+    struct prop_slot *s = &p->slots.v[i];
+    if (!s->prop->after_event)
+      continue;
+    p->ctx.running = s;
+    s->prop->after_event(&p->ctx, s->state);
+  }
+  p->ctx.running = NULL;
+}
+
+void props_at_end(struct props *p)
+{
+  if (p->ended)
+    return;
+  p->ended = true;
+  props_after_event(p);
+  for (size_t i = 0; i < p->slots.nr; i++) {
+    struct prop_slot *s = &p->slots.v[i];
+    if (!s->prop->at_end)
+      continue;
+    p->ctx.running = s;
+    s->prop->at_end(&p->ctx, s->state);
+  }
+  p->ctx.running = NULL;
+}
+
+struct api *prop_api(struct prop_ctx *c)
+{
+  return c->set->api;
+}
+
+simtime prop_now(struct prop_ctx *c)
+{
+  return engine_now(api_engine(c->set->api));
+}
+
+void prop_violate(struct prop_ctx *c, const char *objects, const char *fmt,
+                  ...)
+{
+  struct prop_slot *s = c->running;
+  va_list ap;
+
+  SIM_ASSERT(s);
+  if (s->violations++)
+    return;
+  s->first.at = prop_now(c);
+  snprintf(s->first.objects, sizeof(s->first.objects), "%s",
+           objects ? objects : "");
+  va_start(ap, fmt);
+  vsnprintf(s->first.message, sizeof(s->first.message), fmt, ap);
+  va_end(ap);
+}
+
+size_t props_count(const struct props *p)
+{
+  return p->slots.nr;
+}
+
+const char *props_name(const struct props *p, size_t i)
+{
+  return p->slots.v[i].prop->name;
+}
+
+uint64_t props_violations(const struct props *p, size_t i,
+                          const struct prop_violation **first)
+{
+  if (first)
+    *first = p->slots.v[i].violations ? &p->slots.v[i].first : NULL;
+  return p->slots.v[i].violations;
+}
+
+int props_index(const struct props *p, const char *name)
+{
+  for (size_t i = 0; i < p->slots.nr; i++)
+    if (!strcmp(p->slots.v[i].prop->name, name))
+      return (int)i;
+  return -1;
+}

@@ -1,0 +1,47 @@
+/*
+ * world_int.h - the world's private state, shared by world.c (set-up,
+ * timeline, run loop), expect.c (expectations) and actions.c (the
+ * scenario's actions).
+ */
+#ifndef SIM_WORLD_INT_H
+#define SIM_WORLD_INT_H
+
+#include "arena.h"
+#include "trace.h"
+#include "world.h"
+
+struct becomes_track; /* expect.c */
+
+struct world {
+  const struct scenario *s;
+  uint64_t seed;
+  simtime until;   /* SIMTIME_NEVER = until stable */
+  simtime horizon; /* last scheduled action / timed expectation */
+  simtime last_change;
+  simtime end;
+  bool stopped;
+  const char *mutant;
+  struct arena arena;
+  struct trace trace;
+  struct engine *engine;
+  struct api *api;
+  struct props *props;
+  void **comp_state;
+  size_t comp_nr;
+  VEC(struct timeline_entry) timeline;
+  VEC(struct expect_result) results;
+  struct becomes_track *becomes; /* one per expectation */
+};
+
+void world__expect_init(struct world *w);
+void world__expect_release(struct world *w);
+void world__expect_write(struct world *w, enum watch_type t,
+                         const struct object *old, const struct object *now);
+void world__expect_event(struct world *w, const struct event *ev);
+void world__expect_finish(struct world *w);
+bool world__property_expected_violated(const struct world *w,
+                                       const char *name);
+
+void world__actions_schedule(struct world *w);
+
+#endif

@@ -1,0 +1,90 @@
+#!/bin/sh
+# run-cli-tests.sh - the command line's contract (interface.md sections 1
+# and 6): every malformed file in tests/bad/ exits 2 with a
+# "file:line:col: message" on stderr (the expected text is the file's
+# first line, "# expect: ..."), never a crash; usage errors exit 2; help,
+# version and list work; a manifest-only file runs.
+#   usage: tests/run-cli-tests.sh build/stsim
+set -u
+bin=$1
+fail=0
+n=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+check() { # check NAME WANT_RC CMD...
+  name=$1
+  want=$2
+  shift 2
+  n=$((n + 1))
+  "$@" >"$tmp/out" 2>"$tmp/err"
+  rc=$?
+  if [ "$rc" -ne "$want" ]; then
+    echo "FAIL $name: exit $rc, want $want"
+    sed 's/^/    /' "$tmp/err" | head -5
+    fail=$((fail + 1))
+    return 1
+  fi
+  return 0
+}
+
+for f in tests/bad/*.yaml; do
+  [ -e "$f" ] || continue
+  want=$(sed -n '1s/^# expect: //p' "$f")
+  if check "$f" 2 "$bin" validate "$f"; then
+    got=$(head -1 "$tmp/err")
+    case "$got" in
+      "$f:"[0-9]*:[0-9]*": $want")
+        ;;
+      *)
+        echo "FAIL $f: message"
+        echo "    got:  $got"
+        echo "    want: $f:LINE:COL: $want"
+        fail=$((fail + 1))
+        ;;
+    esac
+    # run must refuse it the same way, without simulating
+    check "$f (run)" 2 "$bin" run "$f"
+  fi
+done
+
+check "no arguments" 2 "$bin"
+check "unknown command" 2 "$bin" frobnicate
+check "run without file" 2 "$bin" run
+check "run unknown option" 2 "$bin" run scenarios/01-web-basic.yaml --bogus
+check "bad --seed" 2 "$bin" run scenarios/01-web-basic.yaml --seed -3
+check "bad --until" 2 "$bin" run scenarios/01-web-basic.yaml --until 5min
+check "unknown property" 2 "$bin" run scenarios/01-web-basic.yaml \
+  --property no.such
+check "missing file" 2 "$bin" run tests/no-such-file.yaml
+check "version" 0 "$bin" version
+check "help" 0 "$bin" help
+check "help run" 0 "$bin" help run
+check "run --help" 0 "$bin" run --help
+for l in properties actions mutants timings; do
+  check "list $l" 0 "$bin" list $l
+done
+check "list bogus" 2 "$bin" list bogus
+if check "manifest only" 0 "$bin" run scenarios/02-classic-manifest.yaml; then
+  grep -q "statefulset.apps/web" "$tmp/out" || {
+    echo "FAIL manifest only: no StatefulSet in the final state"
+    fail=$((fail + 1))
+  }
+fi
+check "validate --strict" 0 "$bin" validate --strict \
+  scenarios/02-classic-manifest.yaml
+if check "json output" 0 "$bin" run scenarios/01-web-basic.yaml --output json
+then
+  python3 -c 'import json,sys; d=json.load(open(sys.argv[1]));
+assert d["verdict"] == "pass"; assert "final" in d and "events" in d' \
+    "$tmp/out" 2>/dev/null || {
+    echo "FAIL json output: not the JSON of interface.md section 4"
+    fail=$((fail + 1))
+  }
+fi
+if check "trace" 0 "$bin" run scenarios/01-web-basic.yaml --trace "$tmp/t.jsonl"
+then
+  [ -s "$tmp/t.jsonl" ] || { echo "FAIL trace: empty"; fail=$((fail + 1)); }
+fi
+echo "cli: $((n - fail)) of $n checks passed"
+[ $fail -eq 0 ]
