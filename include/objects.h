@@ -81,7 +81,8 @@ struct meta {
   const char *generate_name; /* may be NULL */
   uint64_t uid;              /* 0 until created; then unique per run */
   uint64_t resource_version; /* from the one global counter */
-  int64_t generation;        /* bumped on spec changes only */
+  int64_t generation;        /* bumped on spec changes, and once when
+                                deletion starts (as upstream does) */
   simtime creation_timestamp;
   simtime deletion_timestamp;             /* SIMTIME_NEVER = not deleting */
   int64_t deletion_grace_period_seconds;  /* -1 = unset */
@@ -160,6 +161,8 @@ enum access_mode {
   ACCESS_RWOP = 1 << 3, /* ReadWriteOncePod */
 };
 
+/* For a set probe, 0 in the last four fields means unset (Kubernetes
+ * requires them >= 1); object_set_defaults() fills them in. */
 struct probe {
   bool set;
   int32_t initial_delay_seconds; /* default 0 */
@@ -263,9 +266,10 @@ struct pod_spec {
   size_t tolerations_nr;
   const char *hostname;
   const char *subdomain;
-  const char *scheduler_name;
+  const char *scheduler_name; /* NULL defaults to "default-scheduler" */
   enum restart_policy restart_policy;
-  int64_t termination_grace_period_seconds; /* default 30 */
+  /* -1 = unset (object_init), defaulted to 30; other values as written */
+  int64_t termination_grace_period_seconds;
   int32_t priority;
 };
 
@@ -441,7 +445,8 @@ enum binding_mode {
 
 struct storage_class {
   const char *provisioner;
-  enum reclaim_policy reclaim_policy; /* default Delete */
+  /* default Delete: preset by object_init, since Retain is the zero */
+  enum reclaim_policy reclaim_policy;
   enum binding_mode volume_binding_mode;
   struct node_selector allowed_topologies;
   struct kv_list parameters;
@@ -541,7 +546,7 @@ enum pvc_retention {
 };
 
 struct statefulset_spec {
-  int32_t replicas; /* default 1 */
+  int32_t replicas; /* -1 = unset (object_init), defaulted to 1 */
   struct label_selector selector;
   struct pod_template template_;
   const struct pvc_template *volume_claim_templates;
@@ -551,7 +556,7 @@ struct statefulset_spec {
   enum update_strategy_type update_strategy;
   int32_t partition;                  /* RollingUpdate; default 0 */
   struct int_or_percent max_unavailable; /* RollingUpdate; gate-dependent */
-  int32_t revision_history_limit;     /* default 10 */
+  int32_t revision_history_limit;     /* -1 = unset, defaulted to 10 */
   int32_t min_ready_seconds;          /* default 0 */
   enum pvc_retention when_deleted;    /* default Retain */
   enum pvc_retention when_scaled;     /* default Retain */
@@ -638,7 +643,16 @@ struct object {
   } u;
 };
 
-/* Zeroes o and sets the kind and the "unset" sentinels of its metadata. */
+/*
+ * Zeroes o and sets the kind and the "unset" sentinels: in the metadata
+ * deletionTimestamp SIMTIME_NEVER and deletionGracePeriodSeconds -1; for a
+ * Pod terminationGracePeriodSeconds -1 and status.startTime SIMTIME_NEVER;
+ * for a StatefulSet replicas -1, revisionHistoryLimit -1 and the template's
+ * terminationGracePeriodSeconds -1; for a StorageClass reclaimPolicy
+ * Delete (its default, because the zero value Retain is a legal choice).
+ * Sentinels inside arrays (taint.time_added, toleration_seconds) are the
+ * job of whoever builds the array.
+ */
 void object_init(struct object *o, enum obj_kind kind);
 
 /*
@@ -651,9 +665,40 @@ uint64_t object_spec_digest(const struct object *o);
 uint64_t pod_template_digest(const struct pod_template *t);
 
 /*
- * Sets the defaults Kubernetes applies on create for fields left unset
- * (replicas 1, terminationGracePeriodSeconds 30, probe defaults, ...).
- * Idempotent.
+ * The same for the status part (the /status subresource: pod status,
+ * StatefulSet status, a Node's conditions and capacity, ...); a constant
+ * per kind for kinds without status.
+ */
+uint64_t object_status_digest(const struct object *o);
+
+/*
+ * The same for the metadata, except resourceVersion and generation (what
+ * the server bumps): name, namespace, generateName, uid, timestamps,
+ * labels, annotations, finalizers and ownerReferences. Labels and
+ * annotations are hashed in key order, as the maps they are.
+ */
+uint64_t object_meta_digest(const struct meta *m);
+
+/*
+ * Sets the defaults Kubernetes applies on create for fields left unset.
+ * Idempotent, and never overwrites a value that was set. "Unset" follows
+ * object_init(): the -1 sentinels above, NULL strings, 0 for probe fields
+ * that must be >= 1. So a decoder calls object_init(), fills in what the
+ * manifest says, then calls this.
+ *   StatefulSet: replicas 1, revisionHistoryLimit 10; podManagementPolicy
+ *     OrderedReady, updateStrategy RollingUpdate with partition 0 and the
+ *     Retain/Retain claim retention policy are the zero values; the
+ *     template's pod spec as for a Pod.
+ *   Pod: terminationGracePeriodSeconds 30, schedulerName
+ *     "default-scheduler", restartPolicy Always (zero), probes period 10,
+ *     timeout 1, success 1, failure 3.
+ *   PVC: volumeMode Filesystem (zero). PV: reclaimPolicy Retain (zero; the
+ *     provisioner copies its class's policy into dynamic PVs).
+ *   StorageClass: reclaimPolicy Delete (preset by object_init),
+ *     volumeBindingMode Immediate (zero).
+ * Probe defaults are written into o's container arrays in place, so the
+ * caller must own them (never pass a stored version's arrays when a probe
+ * still needs defaults); the API server copies them before defaulting.
  */
 void object_set_defaults(struct object *o);
 

@@ -20,6 +20,7 @@
 
 #include "apiserver.h"
 #include "base.h"
+#include "truth.h"
 
 struct props;
 struct prop_ctx;
@@ -58,7 +59,11 @@ const struct property_info *props_find(const char *name);
  * (indexes into the registry; NULL = every implemented one). It hooks
  * itself onto the API server's writes.
  */
-struct props *props_new(struct api *api, const bool *enabled);
+struct props *props_new(struct api *api, struct truth *truth,
+                        const bool *enabled);
+
+/* Marks the set dirty: the ground truth changed (truth.h's hook). */
+void props_touch(struct props *p);
 void props_free(struct props *p);
 
 /* Adds an extra property (tests; later modules' own checks). */
@@ -69,8 +74,10 @@ void props_after_event(struct props *p);
 /* Runs the at_end hooks once. */
 void props_at_end(struct props *p);
 
-/* For the hooks: the API server (ground truth) and the time. */
+/* For the hooks: the API store and the physical world (ground truth),
+ * and the time. */
 struct api *prop_api(struct prop_ctx *c);
+struct truth *prop_truth(struct prop_ctx *c);
 simtime prop_now(struct prop_ctx *c);
 
 /* Records a violation of the property running now. */

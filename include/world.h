@@ -21,6 +21,7 @@
 #include "engine.h"
 #include "props.h"
 #include "scenario.h"
+#include "truth.h"
 
 struct world;
 
@@ -65,6 +66,9 @@ uint64_t world_run(struct world *w);
 struct api *world_api(struct world *w);
 struct engine *world_engine(struct world *w);
 struct props *world_props(struct world *w);
+struct truth *world_truth(struct world *w);
+/* The private state of the component named name (cluster.h), or NULL. */
+void *world_component(struct world *w, const char *name);
 const struct scenario *world_scenario(const struct world *w);
 uint64_t world_seed(const struct world *w);
 simtime world_end_time(const struct world *w);

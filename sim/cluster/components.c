@@ -1,13 +1,11 @@
 /*
- * components.c - the table of cluster components the world starts, in
- * order. Components are added here as they are built (scheduler, kubelet,
- * storage, attach/detach, garbage collector, endpoints, node lifecycle,
- * the StatefulSet controller).
+ * components.c - the table of cluster components a run starts, in order.
+ * Components join the table as they are built.
  */
 #include "cluster.h"
 
 static const struct component components[] = {
-    {NULL, NULL, NULL}, /* placeholder so the array is never empty */
+    {NULL, NULL, NULL}, /* keeps the array non-empty until one lands */
 };
 
 const struct component *cluster_components(size_t *nr)

@@ -97,6 +97,7 @@ struct prop_ctx {
 
 struct props {
   struct api *api;
+  struct truth *truth;
   VEC(struct prop_slot) slots;
   struct prop_ctx ctx;
   bool dirty;
@@ -123,11 +124,13 @@ static void on_write(enum watch_type t, const struct object *old,
   p->ctx.running = NULL;
 }
 
-struct props *props_new(struct api *api, const bool *enabled)
+struct props *props_new(struct api *api, struct truth *truth,
+                        const bool *enabled)
 {
   struct props *p = xcalloc(1, sizeof(*p));
 
   p->api = api;
+  p->truth = truth;
   p->ctx.set = p;
   for (size_t i = 0; i < REGISTRY_NR; i++) {
     if (!registry[i].impl)
@@ -195,6 +198,16 @@ void props_at_end(struct props *p)
 struct api *prop_api(struct prop_ctx *c)
 {
   return c->set->api;
+}
+
+struct truth *prop_truth(struct prop_ctx *c)
+{
+  return c->set->truth;
+}
+
+void props_touch(struct props *p)
+{
+  p->dirty = true;
 }
 
 simtime prop_now(struct prop_ctx *c)

@@ -161,15 +161,33 @@ static void apply_manifests(struct engine *e, uint64_t subject, uint64_t arg,
   }
 }
 
+static void env_note(void *ctx, const char *object, const char *reason,
+                     const char *msg)
+{
+  world_note(ctx, true, EVENT_NORMAL, object, reason, "%s", msg);
+}
+
+static void truth_changed(void *ctx)
+{
+  props_touch(ctx);
+}
+
 static void start_components(struct world *w)
 {
   size_t nr;
   const struct component *c = cluster_components(&nr);
 
+  w->env = (struct cluster_env){.api = w->api,
+                                .truth = w->truth,
+                                .s = w->s,
+                                .seed = w->seed,
+                                .mutant = w->mutant,
+                                .note = env_note,
+                                .note_ctx = w};
   w->comp_state = xcalloc(nr ? nr : 1, sizeof(void *));
   w->comp_nr = nr;
   for (size_t i = 0; i < nr; i++)
-    w->comp_state[i] = c[i].start(w, w->api, w->s);
+    w->comp_state[i] = c[i].start(&w->env);
 }
 
 struct world *world_new(const struct scenario *s, const struct world_opts *o,
@@ -193,7 +211,9 @@ struct world *world_new(const struct scenario *s, const struct world_opts *o,
   w->api = api_new(w->engine, &w->arena, w->seed);
   api_set_event_hook(w->api, note_event, w);
   api_add_write_hook(w->api, on_write, w);
-  w->props = props_new(w->api, o->properties);
+  w->truth = truth_new();
+  w->props = props_new(w->api, w->truth, o->properties);
+  truth_set_hook(w->truth, truth_changed, w->props);
   w->mutant = o->mutant;
   world__expect_init(w);
   engine_schedule(w->engine, 0, PHASE_FAULT, "apply-manifests",
@@ -217,6 +237,7 @@ void world_free(struct world *w)
   free(w->comp_state);
   props_free(w->props);
   api_free(w->api);
+  truth_free(w->truth);
   engine_free(w->engine);
   world__expect_release(w);
   free(w->timeline.v);
@@ -390,6 +411,22 @@ struct api *world_api(struct world *w)
 struct engine *world_engine(struct world *w)
 {
   return w->engine;
+}
+
+struct truth *world_truth(struct world *w)
+{
+  return w->truth;
+}
+
+void *world_component(struct world *w, const char *name)
+{
+  size_t nr;
+  const struct component *c = cluster_components(&nr);
+
+  for (size_t i = 0; i < w->comp_nr; i++)
+    if (!strcmp(c[i].name, name))
+      return w->comp_state[i];
+  return NULL;
 }
 
 struct props *world_props(struct world *w)

@@ -7,6 +7,8 @@
 #define SIM_WORLD_INT_H
 
 #include "arena.h"
+#include "cluster.h"
+#include "truth.h"
 #include "trace.h"
 #include "world.h"
 
@@ -26,6 +28,8 @@ struct world {
   struct engine *engine;
   struct api *api;
   struct props *props;
+  struct truth *truth;
+  struct cluster_env env;
   void **comp_state;
   size_t comp_nr;
   VEC(struct timeline_entry) timeline;
