@@ -43,14 +43,29 @@ struct truth_pod {
   bool ready;            /* the app passes readiness */
 };
 
+/*
+ * The application writes to a mounted volume continuously, every
+ * appWritePeriod, from when its container starts until it stops. Rather
+ * than an event per write, a volume records writers as intervals: who is
+ * writing now, and the last write of those who stopped.
+ */
+struct truth_writer {
+  const char *pod;  /* pod name (the identity) */
+  uint64_t uid;     /* the incarnation */
+  simtime since;    /* writing since */
+};
+
 struct truth_volume {
   const char *pv;
   const char *const *attached; /* nodes that really have it attached */
   size_t attached_nr;
-  uint64_t writes;             /* total writes ever */
-  simtime last_write;          /* SIMTIME_NEVER = never written */
-  const char *last_writer;     /* pod name of the last write */
+  const struct truth_writer *writers; /* writing now, in start order */
+  size_t writers_nr;
+  simtime last_write;          /* last write by anyone who stopped, or
+                                  SIMTIME_NEVER; "now" while writers_nr > 0 */
+  const char *last_writer;     /* pod name of the latest writer */
   uint64_t last_writer_uid;
+  uint64_t incarnations;       /* distinct writer incarnations ever */
 };
 
 struct truth *truth_new(void);
@@ -84,9 +99,12 @@ void truth_unmount(struct truth *t, const char *pv, const char *node,
 /* Number of mounts of pv on node (any pod). */
 int truth_mounts(const struct truth *t, const char *pv, const char *node);
 
-/* The application of incarnation uid (pod name) writes to pv at now. */
-void truth_write(struct truth *t, const char *pv, const char *pod,
-                 uint64_t uid, simtime now);
+/* The application of incarnation uid (pod name) starts / stops writing
+ * to pv (its container started / stopped with the volume mounted). */
+void truth_writer_start(struct truth *t, const char *pv, const char *pod,
+                        uint64_t uid, simtime now);
+void truth_writer_stop(struct truth *t, const char *pv, uint64_t uid,
+                       simtime now);
 
 /* The volume record, or NULL if pv was never attached, mounted or written. */
 const struct truth_volume *truth_volume(const struct truth *t, const char *pv);

@@ -19,8 +19,14 @@ struct mount {
   uint64_t uid;
 };
 
+struct vwriter {
+  struct truth_writer pub;
+  char *pod;
+};
+
 struct vol {
   struct truth_volume pub;
+  VEC(struct truth_writer) writers;
   VEC(char *) attached;
   VEC(struct mount) mounts;
   char *name;
@@ -81,6 +87,9 @@ void truth_free(struct truth *t)
     for (size_t j = 0; j < v->mounts.nr; j++)
       free(v->mounts.v[j].node);
     free(v->mounts.v);
+    for (size_t j = 0; j < v->writers.nr; j++)
+      free((char *)v->writers.v[j].pod);
+    free(v->writers.v);
     free(v->name);
     free(v->last_writer);
     free(v);
@@ -297,20 +306,45 @@ int truth_mounts(const struct truth *t, const char *pv, const char *node)
   return n;
 }
 
-void truth_write(struct truth *t, const char *pv, const char *pod,
-                 uint64_t uid, simtime now)
+void truth_writer_start(struct truth *t, const char *pv, const char *pod,
+                        uint64_t uid, simtime now)
 {
   struct vol *v = get_vol(t, pv);
+  struct truth_writer w = {xstrdup(pod), uid, now};
 
-  v->pub.writes++;
-  v->pub.last_write = now;
-  if (v->pub.last_writer_uid != uid) {
-    free(v->last_writer);
-    v->last_writer = xstrdup(pod);
-    v->pub.last_writer = v->last_writer;
-    v->pub.last_writer_uid = uid;
-  }
+  for (size_t i = 0; i < v->writers.nr; i++)
+    SIM_ASSERT(v->writers.v[i].uid != uid);
+  VEC_PUSH(&v->writers, w);
+  v->pub.writers = v->writers.v;
+  v->pub.writers_nr = v->writers.nr;
+  v->pub.incarnations++;
+  free(v->last_writer);
+  v->last_writer = xstrdup(pod);
+  v->pub.last_writer = v->last_writer;
+  v->pub.last_writer_uid = uid;
   changed(t);
+}
+
+void truth_writer_stop(struct truth *t, const char *pv, uint64_t uid,
+                       simtime now)
+{
+  struct vol *v = find_vol(t, pv);
+
+  if (!v)
+    return;
+  for (size_t i = 0; i < v->writers.nr; i++) {
+    if (v->writers.v[i].uid != uid)
+      continue;
+    free((char *)v->writers.v[i].pod);
+    memmove(&v->writers.v[i], &v->writers.v[i + 1],
+            (v->writers.nr - i - 1) * sizeof(struct truth_writer));
+    v->writers.nr--;
+    v->pub.writers = v->writers.v;
+    v->pub.writers_nr = v->writers.nr;
+    v->pub.last_write = now;
+    changed(t);
+    return;
+  }
 }
 
 const struct truth_volume *truth_volume(const struct truth *t, const char *pv)
