@@ -19,10 +19,6 @@ struct mount {
   uint64_t uid;
 };
 
-struct vwriter {
-  struct truth_writer pub;
-  char *pod;
-};
 
 struct vol {
   struct truth_volume pub;
