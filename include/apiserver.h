@@ -53,6 +53,12 @@ enum api_status {
 
 const char *api_status_name(enum api_status s);
 
+/*
+ * seed is the run's master seed; the server draws generateName suffixes
+ * and injected failures from its own stream (RNG_APISERVER). Object
+ * versions, tree nodes and strings go to arena a. api_free() cancels the
+ * server's pending watch deliveries, so call it before engine_free().
+ */
 struct api *api_new(struct engine *e, struct arena *a, uint64_t seed);
 void api_free(struct api *api);
 
@@ -78,15 +84,28 @@ void api_add_admission(struct api *api, enum obj_kind kind, bool on_update,
 /*
  * Every write names its client (`who`, e.g. "statefulset-controller") for
  * the trace and for injected failures, and may return the stored version
- * through *out (NULL to ignore). The message of the last failure is
- * available from api_last_error().
+ * through *out (NULL to ignore; written only on API_OK). The message of
+ * the last failure is available from api_last_error().
+ *
+ * The server keeps pointers to the strings and arrays of what it is given:
+ * they must live as long as the run (api_arena(), or static storage).
+ * Namespaced kinds with an empty namespace mean "default"; cluster-scoped
+ * kinds always get "". Defaults (object_set_defaults) are applied on
+ * create, update and patch. A write that changes nothing (same metadata,
+ * spec and status) is a no-op as upstream: API_OK with the current
+ * version, no new resourceVersion, no watch event.
  */
 
 /*
- * Creates in. meta.name may be empty when meta.generate_name is set. The
- * server sets uid, resourceVersion, generation 1, creationTimestamp, and
- * runs admission. API_ALREADY_EXISTS if the name is taken (even by an
- * object that is terminating).
+ * Creates in. meta.name may be empty when meta.generate_name is set (the
+ * prefix, cut to 58 characters, plus 5 random characters; up to 8 tries).
+ * The server sets uid, resourceVersion, generation 1, creationTimestamp,
+ * clears deletionTimestamp, resets the status of kinds whose status it
+ * owns (Pod: phase Pending; StatefulSet, PVC, PV, PDB, VolumeAttachment:
+ * empty; Nodes keep theirs), applies defaults, then runs the admission
+ * plugins of the kind in registration order. API_ALREADY_EXISTS if the
+ * name is taken (even by an object that is terminating). Creating a
+ * KIND_EVENT is a bug: use api_record_event().
  */
 enum api_status api_create(struct api *api, const char *who,
                            const struct object *in, const struct object **out);
@@ -95,14 +114,35 @@ enum api_status api_create(struct api *api, const char *who,
  * Replaces metadata and spec (status is kept from the stored version).
  * in->meta.resource_version must equal the stored one (else API_CONFLICT);
  * 0 means unconditional. Generation is bumped when the spec changed.
- * Immutable fields (a StatefulSet's selector, serviceName, ...) give
- * API_INVALID with the upstream message. Removing the last finalizer of a
- * deleting object removes it.
+ * uid, creationTimestamp, deletionTimestamp and generation are the
+ * server's: uid 0 means "the stored one", another uid is API_INVALID, the
+ * others are ignored. Immutable fields give API_INVALID with the upstream
+ * message:
+ *   StatefulSet: everything but replicas, ordinals, template,
+ *     updateStrategy (with partition, maxUnavailable), the PVC retention
+ *     policy and minReadySeconds;
+ *   Pod: everything but container images, added tolerations and a
+ *     negative grace turned into 1; spec.nodeName may be set once (the
+ *     binding): binding an assigned or a deleting pod is API_CONFLICT;
+ *   PVC: everything but the request of a bound claim (never smaller), an
+ *     unset volumeName and an unset (nil) storageClassName;
+ *   StorageClass: everything but allowVolumeExpansion.
+ * Adding a finalizer to a deleting object is API_INVALID ("Forbidden: no
+ * new finalizers can be added if the object is being deleted", a 422 as
+ * upstream). Removing the last finalizer of a deleting object whose grace
+ * period is 0 removes it (DELETED); a pod still in its grace period stays
+ * until its final delete.
  */
 enum api_status api_update(struct api *api, const char *who,
                            const struct object *in, const struct object **out);
 
-/* Replaces status only (the /status subresource); same concurrency rule. */
+/*
+ * Replaces status only (the /status subresource); same concurrency rule;
+ * never bumps generation. Kinds with a status: StatefulSet, Pod, PVC, PV,
+ * Node (conditions, capacity, heartbeat, volumes), PDB, VolumeAttachment;
+ * for others API_NOT_FOUND ("the server could not find the requested
+ * resource").
+ */
 enum api_status api_update_status(struct api *api, const char *who,
                                   const struct object *in,
                                   const struct object **out);
@@ -110,8 +150,10 @@ enum api_status api_update_status(struct api *api, const char *who,
 /*
  * A patch: fn changes a private copy of the current version (no
  * resourceVersion check, as a merge patch); fn returns false to abort
- * without writing. If precondition_uid is not 0 and differs: API_CONFLICT.
- * Status and metadata may both change; generation follows the spec.
+ * without writing (API_OK, *out = the current version). If
+ * precondition_uid is not 0 and differs: API_CONFLICT. Status and metadata
+ * may both change; generation follows the spec; the rules of api_update
+ * (immutable fields, finalizers, admission with on_update) apply.
  */
 typedef bool api_patch_fn(struct object *o, void *ctx);
 enum api_status api_patch(struct api *api, const char *who, enum obj_kind kind,
@@ -146,6 +188,19 @@ struct delete_opts {
  * once. Other kinds: removed at once unless they carry finalizers, in
  * which case deletionTimestamp is set and the object stays until the last
  * finalizer is removed.
+ *
+ * Details as upstream (rest.BeforeDelete, Store.Delete): a shorter grace
+ * moves the timestamp to old timestamp - old grace + new grace, but never
+ * before now (a graceful request then keeps 1s); a pod deleting with grace
+ * 0 but held by finalizers stays; the first marking bumps generation.
+ * FOREGROUND adds "foregroundDeletion" and ORPHAN adds "orphan" (removing
+ * the other), BACKGROUND removes both, DEFAULT keeps what is there; not
+ * while a pod's graceful deletion is pending. Removal publishes DELETED
+ * with a final version of its own (new resourceVersion; for a pod removed
+ * at once, marked with deletionTimestamp now and grace 0 - upstream writes
+ * that mark as a separate MODIFIED first, which is not modelled).
+ * Deleting with no change (a pending pod without a shorter grace) is
+ * API_OK. opts NULL = DELETE_OPTS_DEFAULT. Preconditions: API_CONFLICT.
  */
 enum api_status api_delete(struct api *api, const char *who,
                            enum obj_kind kind, const char *ns,
@@ -153,14 +208,17 @@ enum api_status api_delete(struct api *api, const char *who,
 
 /* --- reads of the ground truth -------------------------------------------- */
 
+/* O(log n). ns NULL or "" = "default" for namespaced kinds. */
 const struct object *api_get(struct api *api, enum obj_kind kind,
                              const char *ns, const char *name);
+/* O(1). NULL once the object is gone. */
 const struct object *api_get_uid(struct api *api, uint64_t uid);
 
 /*
- * Calls fn for each object of kind in (namespace, name) order; ns NULL =
- * all namespaces; sel NULL = all labels. fn returns false to stop. fn must
- * not write to the API server.
+ * Calls fn for each object of kind in (namespace, name) order; ns NULL or
+ * "" = all namespaces; sel NULL = all labels. fn returns false to stop. fn
+ * must not write to the API server (a bug). Events are not listed here
+ * (api_events); api_count(KIND_EVENT) counts distinct Events.
  */
 typedef bool api_visit_fn(const struct object *o, void *ctx);
 void api_list(struct api *api, enum obj_kind kind, const char *ns,
@@ -177,15 +235,21 @@ uint64_t api_resource_version(const struct api *api);
 
 /*
  * Records an Event about o from component source. Identical events
- * (object, type, reason, message, source) within the recorder's window
- * bump count and lastTimestamp as client-go's correlator does.
+ * (object, type, reason, message, source) bump count and lastTimestamp as
+ * client-go's correlator does: a new version of the same Event. The
+ * window is the whole run (client-go: an LRU of 4096); the aggregation of
+ * similar events with different messages is not modelled.
  */
 void api_record_event(struct api *api, const char *source,
                       const struct object *involved, enum event_type type,
                       const char *reason, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
 
-/* Every event recorded so far, in order (count aggregation included). */
+/*
+ * Every event version recorded so far, in recording order: one entry per
+ * api_record_event() call, a repeat appearing again as the new version
+ * with its higher count (as `kubectl get events -w` shows them).
+ */
 const struct event *const *api_events(const struct api *api, size_t *nr);
 
 /* Called for each newly recorded (or re-counted) event. */
@@ -200,16 +264,42 @@ enum watch_type {
   WATCH_DELETED,
 };
 
-/* Called on every write to the store, synchronously (the observer's hook). */
+/*
+ * Called on every write to the store, synchronously, after the store
+ * changed (the observer's hook): ADDED (old NULL), MODIFIED (old = the
+ * previous version), DELETED (old = the last stored version, now = the
+ * final version, no longer stored). Not called for no-op writes or events.
+ */
 typedef void api_write_hook_fn(enum watch_type t, const struct object *old,
                                const struct object *now, void *ctx);
 void api_add_write_hook(struct api *api, api_write_hook_fn *fn, void *ctx);
 
 /*
+ * Called on every request, after it was served, whether it succeeded or
+ * not (the property checker sees who did what: "statefulset-controller"
+ * deleting a pod, a create that failed with AlreadyExists). verb is
+ * "create", "update", "update-status", "patch" or "delete"; changed says
+ * whether the store changed.
+ */
+typedef void api_request_hook_fn(const char *who, const char *verb,
+                                 enum obj_kind kind, const char *ns,
+                                 const char *name, enum api_status status,
+                                 bool changed, void *ctx);
+void api_add_request_hook(struct api *api, api_request_hook_fn *fn,
+                          void *ctx);
+
+/* The client of the request being served (valid inside write hooks). */
+const char *api_current_client(const struct api *api);
+
+/*
  * An informer: a component's cache of one kind, fed by the watch after a
  * delay. It starts with a LIST delivered after the delay (informer_synced
  * turns true then). Handlers run in PHASE_APISERVER after the cache is
- * updated; old is NULL for ADDED, now is the last version for DELETED.
+ * updated; old is NULL for ADDED and is the cached version otherwise; now
+ * is the last version for DELETED. The cache holds the store's immutable
+ * versions (no copies). The LIST is the store as it was when requested;
+ * writes after that arrive behind it. Informers live until api_free();
+ * one of KIND_EVENT receives nothing (events are not stored).
  */
 typedef void informer_handler_fn(struct informer *inf, enum watch_type t,
                                  const struct object *old,
@@ -253,10 +343,12 @@ enum api_fault_kind {
 };
 
 /*
- * From `from` until `until`, each write by a client whose name matches
- * `who` (NULL = any) fails with probability `rate` (drawn from the
- * API server's own random stream). Several windows may overlap; the first
- * added that fires wins.
+ * From `from` until `until` (from <= now < until), each write (create,
+ * update, status, patch, delete) by a client whose name equals `who`
+ * (NULL = any) fails with probability `rate` (drawn from the API server's
+ * own random stream, only while a window is active). Several windows may
+ * overlap; the first added that fires wins. TIMEOUT_APPLIED carries the
+ * write out and answers API_TIMEOUT whatever its outcome.
  */
 void api_add_write_fault(struct api *api, enum api_fault_kind kind, double rate,
                          simtime from, simtime until, const char *who);

@@ -33,8 +33,9 @@ struct src_pos {
 
 /*
  * XX(id, name, supported, summary): every action of interface.md section 2.
- * supported = 0 means parsed and validated but refused by `run` with a
- * "not supported yet" error until its behaviour exists.
+ * The loader parses and validates them all; whether `run` can carry one out
+ * is world_action_supported() (world.h) - the `supported` column is kept
+ * for the loader's own tables only.
  */
 #define SIM_ACTIONS_MAP(XX)                                                    \
   XX(CRASH_NODE, "crash-node", 0, "the machine dies: containers stop, no heartbeats") \
@@ -113,7 +114,8 @@ struct action {
   bool force;               /* delete-pod */
   enum cascade cascade;     /* delete-statefulset */
   struct taint taint;       /* taint-node / untaint-node */
-  simtime duration;         /* api-errors, watch-delay, partition-node... */
+  simtime duration;         /* api-errors, watch-delay; crash-node and
+                               partition-node: `for`, see below */
   double fraction;          /* api-errors: share of writes that fail */
   const char *error;        /* api-errors: conflict|unavailable|timeout... */
   const char *component;    /* watch-delay, restart-controller */
@@ -121,6 +123,17 @@ struct action {
   const struct object *object; /* apply */
   const char *zone;         /* add-node */
 };
+/*
+ * `for: DUR` on crash-node / partition-node schedules the matching
+ * restart-node / heal-node. With `at` and a node named directly the loader
+ * adds that action itself (at + DUR) and duration is 0. With `when`, or a
+ * node given as "@pod:NAME" (which must be resolved once), duration keeps
+ * DUR and the runner schedules the follow-up on the node the action hit,
+ * DUR after it fired. duration 0 = no follow-up.
+ *
+ * s->actions is sorted by `at`, stably (file order for ties); `when`
+ * actions (at = SIMTIME_NEVER) come last, in file order.
+ */
 
 /* What an expectation looks at. */
 enum expect_target {
@@ -145,8 +158,10 @@ struct expectation {
   enum expect_target target;
   const char *name;      /* object or property name */
   bool at_end;           /* checked at the end of the run */
-  simtime at;            /* checked at this time (SIMTIME_NEVER if at_end
-                            or a `becomes` expectation) */
+  simtime at;            /* state checks: checked at this time
+                            (SIMTIME_NEVER if at_end); `becomes` and
+                            events: the expected time of the first
+                            occurrence (SIMTIME_NEVER = any time) */
   simtime tolerance;     /* `becomes` and events: |actual - at| allowed */
   enum when_state becomes; /* pod first becomes this state ... */
   bool never;            /* ... never does so, or the event never happens */
@@ -258,9 +273,26 @@ struct scenario {
 };
 
 /*
- * Loads and merges files (in order) into s. Included files are resolved
- * relative to the including file. On error returns a negative SIM_E* and
- * fills d with the first problem; s is then released.
+ * Loads and merges files (in order) into s; s need not be initialised.
+ * Included files are resolved relative to the including file, and their
+ * objects come BEFORE the including file's own (depth first, in the order
+ * of spec.include), so a scenario can reference the manifests it includes
+ * by name. A file already loaded is not loaded again; an include cycle is
+ * an error. input_digest folds the files' bytes in the order they are
+ * read (an including file before its includes).
+ *
+ * Defaults: seed 1, until SIMTIME_NEVER, Kubernetes 1.34 and its timings,
+ * defaultStorageClass "standard". Without spec.cluster.nodes and without
+ * `kind: Node` manifests the cluster is node-1..node-3 in zones a, b, c
+ * (labels kubernetes.io/hostname, kubernetes.io/os=linux,
+ * topology.kubernetes.io/region=region-1, topology.kubernetes.io/zone;
+ * 4 CPUs, 16Gi, 110 pods each).
+ *
+ * Returns 0, or SIM_EPARSE (not YAML), SIM_ESCHEMA (YAML, but not a valid
+ * scenario), SIM_ELIMIT (size, depth, alias expansion, file count) or
+ * SIM_EIO (a file cannot be read), and fills d with the first problem as
+ * "file:line:col: path: message"; s is then released. Warnings that did
+ * not stop the load (kinds not modelled) are in s->warnings.
  */
 int scenario_load_files(struct scenario *s, const char *const *paths,
                         size_t nr, struct diag *d);
@@ -271,7 +303,14 @@ int scenario_load_string(struct scenario *s, const char *name,
 
 void scenario_release(struct scenario *s);
 
-/* Whether a feature gate is on, from the scenario or the version default. */
+/*
+ * Whether a feature gate is on, from spec.cluster.featureGates or the
+ * default of the scenario's Kubernetes version (statefulset-controller
+ * reference 0.2): MaxUnavailableStatefulSet on in 1.35 (as 1.35.0-1.35.3)
+ * and 1.37, off in 1.31-1.34 and 1.36; StatefulSetSemanticRevisionComparison
+ * on from 1.34 (absent before); StatefulSetAutoDeletePVC,
+ * StatefulSetStartOrdinal and PodIndexLabel on. Unknown gates are off.
+ */
 bool scenario_feature_enabled(const struct scenario *s, const char *gate);
 
 #endif

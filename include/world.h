@@ -50,6 +50,9 @@ struct world_opts {
  * action that is not built yet, SIM_ESCHEMA for an expectation naming an
  * unknown property, ...) when the scenario cannot be simulated.
  */
+/* Whether `run` can carry out actions of kind k in this build. */
+bool world_action_supported(enum action_kind k);
+
 int world_check(const struct scenario *s, const struct world_opts *o,
                 struct diag *d);
 

@@ -333,7 +333,7 @@ static int cmd_list(int argc, char **argv)
     for (int i = 0; i < ACTION_COUNT; i++)
       printf("%-20s %s%s\n", action_name((enum action_kind)i),
              action_summary((enum action_kind)i),
-             action_supported((enum action_kind)i) ? ""
+             world_action_supported((enum action_kind)i) ? ""
                                                    : " (not supported yet)");
   } else if (!strcmp(what, "mutants")) {
     printf("(no mutants are built yet)\n");

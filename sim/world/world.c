@@ -29,7 +29,7 @@ int world_check(const struct scenario *s, const struct world_opts *o,
     o = &none;
   for (size_t i = 0; i < s->actions_nr; i++) {
     const struct action *a = &s->actions[i];
-    if (!action_supported(a->kind))
+    if (!world_action_supported(a->kind))
       return diagf(d, a->pos.file, a->pos.line, a->pos.col, SIM_EUNSUPPORTED,
                    "spec.actions[%zu]: action '%s' is not supported yet", i,
                    action_name(a->kind));
@@ -241,6 +241,7 @@ void world_free(struct world *w)
   engine_free(w->engine);
   world__expect_release(w);
   free(w->timeline.v);
+  free(w->when_fired);
   arena_release(&w->arena);
   free(w);
 }
@@ -351,6 +352,7 @@ static void on_write(enum watch_type t, const struct object *old,
                engine_current_seq(w->engine), names[t], obj, detail);
   }
   world__expect_write(w, t, old, now);
+  world__actions_write(w, t, old, now);
 }
 
 static void quiet_check(struct engine *e, uint64_t subject, uint64_t arg,

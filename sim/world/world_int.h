@@ -35,6 +35,7 @@ struct world {
   VEC(struct timeline_entry) timeline;
   VEC(struct expect_result) results;
   struct becomes_track *becomes; /* one per expectation */
+  bool *when_fired;              /* one per action */
 };
 
 void world__expect_init(struct world *w);
@@ -47,5 +48,7 @@ bool world__property_expected_violated(const struct world *w,
                                        const char *name);
 
 void world__actions_schedule(struct world *w);
+void world__actions_write(struct world *w, enum watch_type t,
+                          const struct object *old, const struct object *now);
 
 #endif
