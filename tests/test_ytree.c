@@ -331,14 +331,17 @@ static void non_utf8_input_is_reported_where_it_is(void **state)
 {
   (void)state;
   expect_error("a: 1\nb: \xff\xfe\n", SIM_EPARSE,
-               "t.yaml:2:4: invalid leading UTF-8 octet (0xFF; scenario files "
+               "t.yaml:2:4: invalid leading UTF-8 octet 0xFF (scenario files "
                "must be UTF-8)");
   /* columns count characters, not bytes */
   expect_error("a: \xc3\xa9t\xc3\xa9\nb: x\xc3\n", SIM_EPARSE,
-               "t.yaml:2:6: invalid trailing UTF-8 octet (0x0A; scenario "
+               "t.yaml:2:6: invalid trailing UTF-8 octet 0x0A (scenario "
                "files must be UTF-8)");
   expect_error("a: \xc3\xa9t\xc3\xa9\nb: x\xc3", SIM_EPARSE,
-               "t.yaml:2:5: incomplete UTF-8 octet sequence");
+               "t.yaml:2:5: incomplete UTF-8 octet sequence (scenario files "
+               "must be UTF-8)");
+  expect_error("a: 1\x07\n", SIM_EPARSE,
+               "t.yaml:1:5: control characters are not allowed (U+0007)");
 }
 
 static void nulls_are_recognised_only_when_plain(void **state)

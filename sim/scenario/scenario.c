@@ -246,13 +246,21 @@ struct file_id {
   ino_t ino;
 };
 
+/* A file being loaded, and the include entry it is following now. */
+struct link {
+  const char *file;          /* as named in messages */
+  const struct ynode *entry; /* the spec.include item being loaded */
+  size_t entry_idx;
+  const char *rel; /* that item's text */
+};
+
 struct loader {
   struct scenario *s;
   struct diag *d;
   struct obj_vec objects;
   VEC(struct file_id) done;  /* every file loaded */
   VEC(struct file_id) chain; /* the files being loaded (includes nest) */
-  VEC(const char *) names;   /* their paths as written, for messages */
+  VEC(struct link) links;    /* the same files, for cycle messages */
   const char *scenario_file; /* where the Scenario document was */
   int scenario_line, scenario_col;
   bool node_objects; /* a `kind: Node` manifest was loaded */
@@ -337,12 +345,38 @@ static const char *read_error(int err)
   }
 }
 
-static bool in_list(const struct file_id *v, size_t nr, struct file_id id)
+/* The index of id in v, or -1. */
+static long find_id(const struct file_id *v, size_t nr, struct file_id id)
 {
   for (size_t i = 0; i < nr; i++)
     if (v[i].dev == id.dev && v[i].ino == id.ino)
-      return true;
-  return false;
+      return (long)i;
+  return -1;
+}
+
+static bool in_list(const struct file_id *v, size_t nr, struct file_id id)
+{
+  return find_id(v, nr, id) >= 0;
+}
+
+/*
+ * The file being loaded includes chain[k] again. The message goes to the
+ * include entry of chain[k] that started the cycle, so it names the file
+ * the user gave, and lists the hops by the names written in the files.
+ */
+static int cycle_error(struct loader *ld, size_t k)
+{
+  const struct link *l = &ld->links.v[k];
+  char msg[400];
+  size_t used = 0;
+
+  msg[0] = '\0';
+  for (size_t i = k; i < ld->links.nr && used < sizeof(msg); i++)
+    used += (size_t)snprintf(msg + used, sizeof(msg) - used, "%s%s",
+                             i > k ? " -> " : "", ld->links.v[i].rel);
+  return diagf(ld->d, l->file, l->entry->line, l->entry->col, SIM_ESCHEMA,
+               "spec.include[%zu]: include cycle: %s, which is this file",
+               l->entry_idx, msg);
 }
 
 /* path relative to the directory of base, unless absolute. */
@@ -392,13 +426,14 @@ static int load_top(struct loader *ld, const char *path)
     return rc;
   }
   VEC_PUSH(&ld->done, id);
+  const char *file = arena_strdup(&s->arena, path);
   VEC_PUSH(&ld->chain, id);
-  VEC_PUSH(&ld->names, path);
+  VEC_PUSH(&ld->links, ((struct link){.file = file}));
   s->input_digest = sim_fnv1a(s->input_digest, buf, len);
-  rc = load_buffer(ld, arena_strdup(&s->arena, path), buf, len);
+  rc = load_buffer(ld, file, buf, len);
   free(buf);
   ld->chain.nr--;
-  ld->names.nr--;
+  ld->links.nr--;
   return rc;
 }
 
@@ -436,19 +471,15 @@ static int load_includes(struct loader *ld, const char *file,
                    SCENARIO_MAX_FILE_BYTES >> 20);
     if (err)
       return diagf(ld->d, file, n->line, n->col, SIM_EIO,
-                   "%s: cannot read '%s': %s", ipath, path, read_error(err));
-    if (in_list(ld->chain.v, ld->chain.nr, id)) {
-      char msg[400];
-      size_t used = 0;
-
-      for (size_t k = 0; k < ld->names.nr && used < sizeof(msg); k++)
-        used += (size_t)snprintf(msg + used, sizeof(msg) - used, "%s -> ",
-                                 ld->names.v[k]);
-      if (used < sizeof(msg))
-        snprintf(msg + used, sizeof(msg) - used, "%s", path);
+                   "%s: cannot read '%s': %s", ipath, rel, read_error(err));
+    struct link *top = &ld->links.v[ld->links.nr - 1];
+    top->entry = n;
+    top->entry_idx = i;
+    top->rel = rel;
+    long k = find_id(ld->chain.v, ld->chain.nr, id);
+    if (k >= 0) {
       free(buf);
-      return diagf(ld->d, file, n->line, n->col, SIM_ESCHEMA,
-                   "%s: include cycle: %s", ipath, msg);
+      return cycle_error(ld, (size_t)k);
     }
     if (in_list(ld->done.v, ld->done.nr, id)) {
       free(buf);
@@ -461,12 +492,12 @@ static int load_includes(struct loader *ld, const char *file,
     }
     VEC_PUSH(&ld->done, id);
     VEC_PUSH(&ld->chain, id);
-    VEC_PUSH(&ld->names, path);
+    VEC_PUSH(&ld->links, ((struct link){.file = path}));
     s->input_digest = sim_fnv1a(s->input_digest, buf, len);
     rc = load_buffer(ld, path, buf, len);
     free(buf);
     ld->chain.nr--;
-    ld->names.nr--;
+    ld->links.nr--;
     if (rc)
       return rc;
   }
@@ -636,10 +667,16 @@ static int load_buffer(struct loader *ld, const char *file, const char *buf,
                    api_version);
         break;
       }
+      if (s->has_scenario_doc && !strcmp(ld->scenario_file, file)) {
+        rc = diagf(ld->d, file, root->line, root->col, SIM_ESCHEMA,
+                   "a second Scenario document (the first is at line %d)",
+                   ld->scenario_line);
+        break;
+      }
       if (s->has_scenario_doc) {
         rc = diagf(ld->d, file, root->line, root->col, SIM_ESCHEMA,
-                   "a second Scenario document (the first is at %s:%d:%d)",
-                   ld->scenario_file, ld->scenario_line, ld->scenario_col);
+                   "a second Scenario document (the first is in %s)",
+                   ld->scenario_file);
         break;
       }
       s->has_scenario_doc = true;
@@ -708,7 +745,7 @@ static int finish(struct loader *ld, const char *first, int rc)
   free(ld->objects.v);
   free(ld->done.v);
   free(ld->chain.v);
-  free(ld->names.v);
+  free(ld->links.v);
   if (rc)
     scenario_release(s);
   return rc;
@@ -736,10 +773,12 @@ int scenario_load_string(struct scenario *s, const char *name, const char *buf,
   int rc;
 
   scenario_init(s);
-  /* The buffer is no file: an include of it cannot be recognised. */
-  VEC_PUSH(&ld.names, name);
+  /* The buffer is no file (inode 0): an include of it is not a cycle. */
+  const char *file = arena_strdup(&s->arena, name);
+  VEC_PUSH(&ld.chain, ((struct file_id){0, 0}));
+  VEC_PUSH(&ld.links, ((struct link){.file = file}));
   s->input_digest = sim_fnv1a(s->input_digest, buf, len);
-  rc = load_buffer(&ld, arena_strdup(&s->arena, name), buf, len);
+  rc = load_buffer(&ld, file, buf, len);
   return finish(&ld, name, rc);
 }
 

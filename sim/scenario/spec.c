@@ -977,7 +977,7 @@ static void param_names(unsigned bits, char *buf, size_t n)
     if (!(bits & param_keys[i].bit))
       continue;
     left--;
-    used += (size_t)snprintf(buf + used, n - used, "%s%s", param_keys[i].key,
+    used += (size_t)snprintf(buf + used, n - used, "'%s'%s", param_keys[i].key,
                              left > 1    ? ", "
                              : left == 1 ? " and "
                                          : "");

@@ -403,9 +403,15 @@ static int parser_error(struct builder *b, const yaml_parser_t *p)
     return diagf(b->d, b->file, 0, 0, SIM_ENOMEM, "out of memory");
   case YAML_READER_ERROR:
     offset_pos(b->buf, b->len, p->problem_offset, &line, &col);
-    if (p->problem_value >= 0)
+    if (strstr(problem, "UTF-8") && p->problem_value >= 0)
       return diagf(b->d, b->file, line, col, SIM_EPARSE,
-                   "%s (0x%02X; scenario files must be UTF-8)", problem,
+                   "%s 0x%02X (scenario files must be UTF-8)", problem,
+                   (unsigned)p->problem_value);
+    if (strstr(problem, "UTF-8"))
+      return diagf(b->d, b->file, line, col, SIM_EPARSE,
+                   "%s (scenario files must be UTF-8)", problem);
+    if (p->problem_value >= 0)
+      return diagf(b->d, b->file, line, col, SIM_EPARSE, "%s (U+%04X)", problem,
                    (unsigned)p->problem_value);
     return diagf(b->d, b->file, line, col, SIM_EPARSE, "%s", problem);
   default:
