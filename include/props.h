@@ -38,6 +38,10 @@ struct property {
   size_t state_size;
   void (*on_write)(struct prop_ctx *c, void *state, enum watch_type t,
                    const struct object *old, const struct object *now);
+  /* Every API request, served or refused (apiserver.h's request hook). */
+  void (*on_request)(struct prop_ctx *c, void *state, const char *who,
+                     const char *verb, enum obj_kind kind, const char *ns,
+                     const char *name, enum api_status status, bool changed);
   void (*after_event)(struct prop_ctx *c, void *state);
   void (*at_end)(struct prop_ctx *c, void *state);
   void (*release)(void *state);
@@ -62,6 +66,16 @@ const struct property_info *props_find(const char *name);
 struct props *props_new(struct api *api, struct truth *truth,
                         const bool *enabled);
 
+/*
+ * What the checks must know of the cluster's version: the Kubernetes minor
+ * version and whether the MaxUnavailableStatefulSet gate is on (the
+ * rolling-update rules differ, reference section 6.4).
+ */
+void props_configure(struct props *p, int kubernetes_minor,
+                     bool max_unavailable_gate);
+int prop_minor(struct prop_ctx *c);
+bool prop_max_unavailable_gate(struct prop_ctx *c);
+
 /* Marks the set dirty: the ground truth changed (truth.h's hook). */
 void props_touch(struct props *p);
 void props_free(struct props *p);
@@ -79,6 +93,10 @@ void props_at_end(struct props *p);
 struct api *prop_api(struct prop_ctx *c);
 struct truth *prop_truth(struct prop_ctx *c);
 simtime prop_now(struct prop_ctx *c);
+
+/* The client whose write is being served (inside on_write), e.g.
+ * "statefulset-controller", "kubelet", "kubectl". */
+const char *prop_client(struct prop_ctx *c);
 
 /* Records a violation of the property running now. */
 void prop_violate(struct prop_ctx *c, const char *objects, const char *fmt,

@@ -19,16 +19,16 @@
  */
 static const struct property_info registry[] = {
     {"identity.unique",
-     "no two pods of a StatefulSet claim the same ordinal at once", NULL},
+     "no two pods of a StatefulSet claim the same ordinal at once", &prop_identity_unique},
     {"identity.at-most-one",
      "never two running containers of the same identity anywhere", NULL},
     {"identity.stable-names",
-     "a StatefulSet's pods are named <set>-<ordinal> within its range", NULL},
+     "a StatefulSet's pods are named <set>-<ordinal> within its range", &prop_identity_stable_names},
     {"identity.stable-network",
      "<pod>.<service> resolves only to the current incarnation", NULL},
     {"storage.stable-claim",
      "every incarnation of ordinal i mounts claim <tmpl>-<set>-<i>, same PV",
-     NULL},
+     &prop_storage_stable_claim},
     {"storage.single-attach", "an RWO volume is never attached to two nodes",
      NULL},
     {"storage.no-data-loss",
@@ -36,35 +36,35 @@ static const struct property_info registry[] = {
      NULL},
     {"order.create",
      "OrderedReady: pod N+1 is created only when 0..N are Running and Ready",
-     NULL},
+     &prop_order_create},
     {"order.scale-down",
-     "scale-down removes the highest ordinal first, one at a time", NULL},
+     "scale-down removes the highest ordinal first, one at a time", &prop_order_scale_down},
     {"order.one-step", "OrderedReady never acts on two pods in one step",
-     NULL},
+     &prop_order_one_step},
     {"update.partition", "pods below the partition keep the old revision",
-     NULL},
+     &prop_update_partition},
     {"update.order", "a rolling update replaces pods from the highest ordinal",
-     NULL},
+     &prop_update_order},
     {"update.max-unavailable",
      "a rolling update never has more than maxUnavailable pods unavailable",
-     NULL},
+     &prop_update_max_unavailable},
     {"update.terminal-pods",
-     "Failed and Succeeded pods are deleted and recreated", NULL},
+     "Failed and Succeeded pods are deleted and recreated", &prop_update_terminal_pods},
     {"retention.policy",
      "PVCs are kept or deleted as persistentVolumeClaimRetentionPolicy says",
-     NULL},
+     &prop_retention_policy},
     {"status.consistent", "StatefulSet status matches the pods it counts",
-     NULL},
+     &prop_status_consistent},
     {"revisions.history",
-     "ControllerRevisions are kept within revisionHistoryLimit", NULL},
+     "ControllerRevisions are kept within revisionHistoryLimit", &prop_revisions_history},
     {"deletion.no-actions",
-     "a StatefulSet being deleted creates or updates nothing", NULL},
+     "a StatefulSet being deleted creates or updates nothing", &prop_deletion_no_actions},
     {"liveness.converges",
      "after the last fault heals, all replicas are Ready at the update "
      "revision within the bound",
      NULL},
     {"liveness.pvc-recreated",
-     "a deleted claim of a live ordinal is recreated", NULL},
+     "a deleted claim of a live ordinal is recreated", &prop_liveness_pvc_recreated},
 };
 
 #define REGISTRY_NR (sizeof(registry) / sizeof(registry[0]))
@@ -102,6 +102,8 @@ struct props {
   struct prop_ctx ctx;
   bool dirty;
   bool ended;
+  int minor;
+  bool max_unavailable_gate;
 };
 
 static void on_write(enum watch_type t, const struct object *old,
@@ -124,6 +126,25 @@ static void on_write(enum watch_type t, const struct object *old,
   p->ctx.running = NULL;
 }
 
+static void on_request(const char *who, const char *verb, enum obj_kind kind,
+                       const char *ns, const char *name,
+                       enum api_status status, bool changed, void *arg)
+{
+  struct props *p = arg;
+
+  if (kind == KIND_EVENT || kind == KIND_LEASE)
+    return;
+  for (size_t i = 0; i < p->slots.nr; i++) {
+    struct prop_slot *s = &p->slots.v[i];
+    if (!s->prop->on_request)
+      continue;
+    p->ctx.running = s;
+    s->prop->on_request(&p->ctx, s->state, who, verb, kind, ns, name, status,
+                        changed);
+  }
+  p->ctx.running = NULL;
+}
+
 struct props *props_new(struct api *api, struct truth *truth,
                         const bool *enabled)
 {
@@ -131,6 +152,7 @@ struct props *props_new(struct api *api, struct truth *truth,
 
   p->api = api;
   p->truth = truth;
+  p->minor = 34;
   p->ctx.set = p;
   for (size_t i = 0; i < REGISTRY_NR; i++) {
     if (!registry[i].impl)
@@ -140,6 +162,7 @@ struct props *props_new(struct api *api, struct truth *truth,
     props_add(p, registry[i].impl);
   }
   api_add_write_hook(api, on_write, p);
+  api_add_request_hook(api, on_request, p);
   return p;
 }
 
@@ -200,9 +223,32 @@ struct api *prop_api(struct prop_ctx *c)
   return c->set->api;
 }
 
+const char *prop_client(struct prop_ctx *c)
+{
+  const char *who = api_current_client(c->set->api);
+  return who ? who : "";
+}
+
 struct truth *prop_truth(struct prop_ctx *c)
 {
   return c->set->truth;
+}
+
+void props_configure(struct props *p, int kubernetes_minor,
+                     bool max_unavailable_gate)
+{
+  p->minor = kubernetes_minor;
+  p->max_unavailable_gate = max_unavailable_gate;
+}
+
+int prop_minor(struct prop_ctx *c)
+{
+  return c->set->minor;
+}
+
+bool prop_max_unavailable_gate(struct prop_ctx *c)
+{
+  return c->set->max_unavailable_gate;
 }
 
 void props_touch(struct props *p)

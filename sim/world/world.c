@@ -214,6 +214,8 @@ struct world *world_new(const struct scenario *s, const struct world_opts *o,
   w->truth = truth_new();
   w->props = props_new(w->api, w->truth, o->properties);
   truth_set_hook(w->truth, truth_changed, w->props);
+  props_configure(w->props, s->kubernetes_minor,
+                  scenario_feature_enabled(s, "MaxUnavailableStatefulSet"));
   w->mutant = o->mutant;
   world__expect_init(w);
   engine_schedule(w->engine, 0, PHASE_FAULT, "apply-manifests",
