@@ -468,6 +468,52 @@ static void a_full_scenario_decodes_to_plain_data(void **state)
   scenario_release(&s);
 }
 
+static void action_parameters_have_defaults_and_for_follows_up(void **state)
+{
+  struct scenario s;
+  struct diag d;
+
+  (void)state;
+  assert_int_equal(
+      load(&s, "p.yaml",
+           "apiVersion: stsim/v1alpha1\nkind: Scenario\nspec:\n"
+           "  actions:\n"
+           "    - {at: 1m, action: api-errors, duration: 1m, fraction: 1}\n"
+           "    - {at: 2m, action: crash-node, node: \"@pod:web-0\", "
+           "for: 1m}\n"
+           "    - {at: 3m, action: crash-node, node: n1, for: 1m}\n"
+           "    - {when: {pod: web-2, becomes: Running}, action: "
+           "partition-node, node: n2, for: 30s}\n"
+           "    - {at: 0s, action: delete-pod, pod: web-1}\n",
+           &d),
+      0);
+  assert_int_equal(s.actions_nr, 6);
+  /* at 0s: delete-pod, grace period left to the pod */
+  assert_int_equal(s.actions[0].kind, ACTION_DELETE_POD);
+  assert_true(s.actions[0].grace_period == -1);
+  assert_false(s.actions[0].force);
+  assert_int_equal(s.actions[1].kind, ACTION_API_ERRORS);
+  assert_string_equal(s.actions[1].error, "unavailable");
+  assert_true(s.actions[1].fraction == 1.0);
+  /* "@pod:" is resolved once, by the runner: no added action */
+  assert_int_equal(s.actions[2].kind, ACTION_CRASH_NODE);
+  assert_true(s.actions[2].duration == SIM_MIN(1));
+  /* a named node gets its restart-node at 3m + 1m */
+  assert_int_equal(s.actions[3].kind, ACTION_CRASH_NODE);
+  assert_true(s.actions[3].duration == 0);
+  assert_int_equal(s.actions[4].kind, ACTION_RESTART_NODE);
+  assert_true(s.actions[4].at == SIM_MIN(4));
+  assert_string_equal(s.actions[4].node, "n1");
+  assert_true(s.actions[4].pos.line == s.actions[3].pos.line);
+  /* `when`: the runner schedules the heal-node */
+  assert_int_equal(s.actions[5].kind, ACTION_PARTITION_NODE);
+  assert_true(s.actions[5].at == SIMTIME_NEVER);
+  assert_true(s.actions[5].duration == SIM_SEC(30));
+  assert_int_equal(s.actions[5].when_becomes, WHEN_RUNNING);
+  assert_true(s.actions[5].after == 0);
+  scenario_release(&s);
+}
+
 /* ---- defaults ----------------------------------------------------------- */
 
 static const char sts_only[] = "apiVersion: apps/v1\n"
@@ -1092,6 +1138,10 @@ static const struct {
      SIM_ESCHEMA,
      "x.yaml:3:55: spec.expect[0].unschedulable: expected true or false, "
      "got \"maybe\""},
+    {SC "spec: {expect: [{statefulSet: web, atEnd: true, deleting: maybe}]}\n",
+     SIM_ESCHEMA,
+     "x.yaml:3:59: spec.expect[0].deleting: expected true or false, got "
+     "\"maybe\""},
     {SC "spec: {expect: [{pv: v, atEnd: true, phase: {x: 1}}]}\n", SIM_ESCHEMA,
      "x.yaml:3:45: spec.expect[0].phase: expected a value to compare with, "
      "got a mapping"},
@@ -1224,6 +1274,7 @@ int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(a_full_scenario_decodes_to_plain_data),
+      cmocka_unit_test(action_parameters_have_defaults_and_for_follows_up),
       cmocka_unit_test(plain_manifests_get_the_default_cluster),
       cmocka_unit_test(node_manifests_replace_the_default_nodes),
       cmocka_unit_test(a_node_count_spreads_over_zones),

@@ -86,6 +86,7 @@ enum when_state scenario__when_state_parse(const char *name)
 
 const char *const *scenario_expect_fields(enum expect_target t)
 {
+  /* exists and deleting work for every object (docs/scenarios.md) */
   static const char *const sts[] = {"replicas",
                                     "readyReplicas",
                                     "currentReplicas",
@@ -95,16 +96,17 @@ const char *const *scenario_expect_fields(enum expect_target t)
                                     "updateRevision",
                                     "observedGeneration",
                                     "exists",
+                                    "deleting",
                                     NULL};
   static const char *const pod[] = {
       "phase",    "ready",    "node",   "exists", "deleting",
       "revision", "restarts", "status", "ip",     NULL};
   static const char *const pvc[] = {"phase",  "volumeName", "storageClassName",
                                     "exists", "deleting",   NULL};
-  static const char *const pv[] = {"phase", "claim", "attachedTo", "exists",
-                                   NULL};
-  static const char *const node[] = {"ready", "state", "exists",
-                                     "unschedulable", NULL};
+  static const char *const pv[] = {"phase",  "claim",    "attachedTo",
+                                   "exists", "deleting", NULL};
+  static const char *const node[] = {"ready",    "state",         "exists",
+                                     "deleting", "unschedulable", NULL};
   static const char *const none[] = {NULL};
 
   switch (t) {

@@ -768,7 +768,7 @@ static const struct {
     [ACTION_FAIL_READINESS] = {PA_POD, 0},
     [ACTION_RESTORE_READINESS] = {PA_POD, 0},
     [ACTION_RESTART_CONTROLLER] = {0, PA_COMPONENT},
-    [ACTION_API_ERRORS] = {PA_DURATION | PA_FRACTION | PA_ERROR, PA_COMPONENT},
+    [ACTION_API_ERRORS] = {PA_DURATION | PA_FRACTION, PA_ERROR | PA_COMPONENT},
     [ACTION_WATCH_DELAY] = {PA_COMPONENT | PA_DELAY | PA_DURATION, 0},
 };
 
@@ -1065,6 +1065,8 @@ static int decode_action(const struct ctx *c, const struct ynode *n,
   }
   if (a.kind == ACTION_RESTART_CONTROLLER && !a.component)
     a.component = "statefulset-controller";
+  if (a.kind == ACTION_API_ERRORS && !a.error)
+    a.error = "unavailable";
 
   /*
    * `for` on crash-node / partition-node: the matching restart-node /
@@ -1230,7 +1232,8 @@ static int check_value(const struct ctx *c, const struct ynode *v,
   rc = ytree_str(c->file, v, path, out, c->d);
   if (rc)
     return rc;
-  if (!strcmp(field, "exists") && !is_bool(*out))
+  if ((!strcmp(field, "exists") || !strcmp(field, "deleting")) &&
+      !is_bool(*out))
     return ytree_bool(c->file, v, path, &(bool){false}, c->d);
   for (size_t i = 0; i < sizeof(field_types) / sizeof(field_types[0]); i++) {
     const struct field_type *ft = &field_types[i];
