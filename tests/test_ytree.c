@@ -264,6 +264,28 @@ static void a_billion_laughs_stop_early(void **state)
   assert_true(clock() - t0 < 2 * CLOCKS_PER_SEC);
   done(&p);
 
+  /* many documents just under the limit each add up */
+  size_t cap = 64 * 1024, n = 0;
+  char *many = malloc(cap);
+  for (int i = 0; i < 4; i++)
+    n += (size_t)snprintf(many + n, cap - n,
+                          "---\na: &a [1,2,3,4,5,6,7,8,9]\n"
+                          "b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+                          "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+                          "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+                          "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n"
+                          "f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n");
+  parse_n(&p, many, n); /* each document: 7 lines, about 672k nodes */
+  assert_int_equal(p.rc, SIM_ELIMIT);
+  assert_string_equal(p.d.msg, "aliases expand to more than 2000000 nodes");
+  assert_int_equal(p.d.line, 21); /* in the 3rd document */
+  done(&p);
+  parse_n(&p, many, n / 2); /* two of them are fine */
+  assert_int_equal(p.rc, 0);
+  assert_int_equal(p.nr, 2);
+  done(&p);
+  free(many);
+
   /* the same shape, small enough, is fine */
   parse(&p, "a: &a [1, 2]\nb: &b [*a, *a]\nc: [*b, *b, *b]\n");
   assert_int_equal(p.rc, 0);

@@ -10,7 +10,9 @@
  *    each alias were replaced by a copy of its anchored node. A scalar or
  *    a collection start adds one, an alias adds the expanded size of its
  *    target, so a "billion laughs" document stops after a few hundred
- *    events instead of after a billion.
+ *    events instead of after a billion. What aliases add beyond their own
+ *    node is also summed over the whole stream and held to the same
+ *    limit, so many documents each just under it cannot add up.
  *
  * An alias becomes a shallow copy of its anchored node (its own position,
  * shared children), so the tree is a DAG but never a cycle: an alias to a
@@ -56,8 +58,9 @@ struct builder {
   size_t slots_nr;            /* power of two */
   VEC(struct ydoc) docs;
   struct ydoc cur;
-  uint64_t count; /* expanded nodes of the current document */
-  bool aliased;   /* the current document used an alias */
+  uint64_t count;  /* expanded nodes of the current document */
+  bool aliased;    /* the current document used an alias */
+  uint64_t excess; /* nodes aliases added, over the whole stream */
 };
 
 /* Writes at most 60 bytes of s, quoted-printable enough for a message. */
@@ -246,6 +249,15 @@ static int on_alias(struct builder *b, const yaml_event_t *ev)
   int rc = count_nodes(b, b->anchors.v[k].size, line, col);
   if (rc)
     return rc;
+  /*
+   * The per-document limit alone would let many small documents each
+   * expand to almost the limit; what aliases add beyond their own node
+   * is also capped over the whole stream.
+   */
+  b->excess += b->anchors.v[k].size - 1;
+  if (b->excess > SCENARIO_MAX_NODES)
+    return diagf(b->d, b->file, line, col, SIM_ELIMIT,
+                 "aliases expand to more than %d nodes", SCENARIO_MAX_NODES);
   struct ynode *n = arena_memdup(b->a, b->anchors.v[k].node, sizeof(*n));
   n->line = line;
   n->col = col;
