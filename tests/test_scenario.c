@@ -1192,6 +1192,9 @@ static const struct {
      "x.yaml:3:25: spec.cluster.zones: only used when nodes is a count"},
     {SC "spec: {cluster: {images: {\"a:1\": {crash: true}}}}\n", SIM_ESCHEMA,
      "x.yaml:3:35: spec.cluster.images[\"a:1\"]: unknown key 'crash'"},
+    {SC "spec: {cluster: {images: {\"a:1\": [x], \"b:1\": {}}}}\n", SIM_ESCHEMA,
+     "x.yaml:3:34: spec.cluster.images[\"a:1\"]: expected a mapping, got a "
+     "sequence"},
     {SC "spec: {cluster: {timings: {podStartup: fast}}}\n", SIM_ESCHEMA,
      "x.yaml:3:40: spec.cluster.timings.podStartup: \"fast\" is not a "
      "duration (e.g. 5m)"},

@@ -391,8 +391,10 @@ static int decode_images(const struct ctx *c, const struct ynode *n)
     v[i].pos = pos_of(c, m->keys[i]);
     v[i].startup = SIMTIME_NEVER;
     rc = opt_map(c, m->items[i], p, &e);
-    if (rc || !e)
-      continue;
+    if (rc)
+      return rc;
+    if (!e)
+      continue; /* "image": ~ or {} - it behaves as unlisted */
     rc = check_keys(c, e, p, keys);
     if (!rc && (x = ytree_get(e, "crashes")))
       rc = ytree_bool(c->file, x, join(q, p, "crashes"), &v[i].crashes, c->d);
@@ -405,8 +407,6 @@ static int decode_images(const struct ctx *c, const struct ynode *n)
       return rc;
     v[i].never_ready = !ready;
   }
-  if (rc)
-    return rc;
   c->s->images = v;
   c->s->images_nr = m->nr;
   return 0;
@@ -1092,7 +1092,7 @@ static int decode_action(const struct ctx *c, const struct ynode *n,
   return 0;
 }
 
-/* Stable by `at`: the index decides ties (D5), `when` actions go last. */
+/* By `at` only: sort_actions is stable, so file order breaks ties (D5). */
 static int action_cmp(const void *pa, const void *pb)
 {
   const struct action *a = pa, *b = pb;
@@ -1104,7 +1104,7 @@ static int action_cmp(const void *pa, const void *pb)
 
 static void sort_actions(struct action *v, size_t nr)
 {
-  /* Insertion into a merge: keep it simple and stable. */
+  /* A bottom-up merge sort: stable, unlike qsort (house style 8.6). */
   struct action *tmp = xmalloc((nr ? nr : 1) * sizeof(*tmp));
 
   for (size_t width = 1; width < nr; width *= 2) {
