@@ -1,0 +1,186 @@
+/*
+ * apiserver_int.h - internals of the fake API server shared by its files:
+ * the ordered index (an AVL tree keyed by (namespace, name)) used both by
+ * the store and by informer caches, the server and informer structs, and
+ * the cross-file functions (api__*).
+ *
+ * Files: apiserver.c (requests, admission, faults, hooks), store.c (the
+ * tree and the per-kind resource names), watch.c (informers and watch
+ * delivery), events.c (the event recorder).
+ */
+#ifndef SIM_APISERVER_INT_H
+#define SIM_APISERVER_INT_H
+
+#include <gsl/gsl_rng.h>
+
+#include "apiserver.h"
+
+/* --- the ordered index ---------------------------------------------------- */
+
+/*
+ * A tree node points at an immutable object version; replacing the version
+ * of a key swaps the pointer. Nodes come from the server's arena and are
+ * recycled through a free list shared by every tree of one server.
+ */
+struct api__tnode {
+  const char *ns, *name; /* the key, cached: no object load per level */
+  const struct object *obj;
+  struct api__tnode *left, *right;
+  int height;
+};
+
+struct api__pool {
+  struct arena *arena;
+  struct api__tnode *free_list;
+};
+
+struct api__tree {
+  struct api__tnode *root;
+  size_t nr;
+};
+
+/* The version stored under (ns, name), or NULL. O(log n). */
+const struct object *api__tree_get(const struct api__tree *t, const char *ns,
+                                   const char *name);
+/* Inserts o, or replaces the version with o's key; returns the old one. */
+const struct object *api__tree_put(struct api__tree *t, struct api__pool *p,
+                                   const struct object *o);
+/* Removes the key; returns the removed version or NULL. */
+const struct object *api__tree_del(struct api__tree *t, struct api__pool *p,
+                                   const char *ns, const char *name);
+/* Empties t, giving its nodes back to p. */
+void api__tree_clear(struct api__tree *t, struct api__pool *p);
+/*
+ * Visits versions in (namespace, name) order; ns NULL or "" = all
+ * namespaces; sel NULL = every object. Stops when fn returns false.
+ */
+void api__tree_visit(const struct api__tree *t, const char *ns,
+                     const struct label_selector *sel, api_visit_fn *fn,
+                     void *ctx);
+
+/* --- kinds ---------------------------------------------------------------- */
+
+/* "pods", "statefulsets.apps", ...: the resource in error messages. */
+const char *api__resource(enum obj_kind k);
+/* "Pod", "StatefulSet.apps", ...: the qualified kind in Invalid errors. */
+const char *api__qualified_kind(enum obj_kind k);
+/* The namespace a request means: "default" for namespaced kinds when
+ * empty, "" for cluster-scoped kinds. */
+const char *api__namespace(enum obj_kind k, const char *ns);
+
+/* --- the server ----------------------------------------------------------- */
+
+struct api__admission {
+  enum obj_kind kind;
+  bool on_update;
+  api_admit_fn *fn;
+  void *ctx;
+};
+
+struct api__hook {
+  api_write_hook_fn *fn;
+  void *ctx;
+};
+
+struct api__request_hook {
+  api_request_hook_fn *fn;
+  void *ctx;
+};
+
+struct api__fault {
+  enum api_fault_kind kind;
+  double rate;
+  simtime from, until; /* active for from <= now < until */
+  const char *who;     /* NULL = every client */
+};
+
+/* One distinct event of the recorder and its current version. */
+struct api__event_slot {
+  uint64_t key;            /* hash of (uid, type, reason, message, source) */
+  const struct event *cur; /* NULL = empty slot */
+};
+
+struct api {
+  struct engine *engine;
+  struct arena *arena;
+  gsl_rng *rng; /* RNG_APISERVER: generateName and write faults */
+  uint64_t rv;  /* the global resourceVersion */
+  uint64_t next_uid;
+  uint64_t writes;
+  uint64_t faults_injected;
+  unsigned listing; /* api_list callbacks running: writes are bugs */
+  char last_error[512];
+  const char *client; /* who of the request being served, or NULL */
+
+  struct api__pool pool;
+  struct api__tree store[KIND_COUNT];
+  VEC(const struct object *) by_uid; /* current version by uid; NULL gone */
+
+  VEC(struct api__admission) admissions;
+  VEC(struct api__hook) hooks;
+  VEC(struct api__request_hook) request_hooks;
+  VEC(struct api__fault) faults;
+
+  /* informers of each kind, in creation order */
+  VEC(struct informer *) informers[KIND_COUNT];
+  uint64_t next_informer_id;
+
+  /* the event recorder (events.c) */
+  VEC(const struct event *) events; /* every recorded version, in order */
+  struct api__event_slot *ev_slots; /* open addressing, power of two */
+  size_t ev_slots_alloc, ev_distinct;
+  api_event_hook_fn *event_hook;
+  void *event_ctx;
+};
+
+/* --- informers (watch.c) -------------------------------------------------- */
+
+enum api__note_type {
+  NOTE_ADDED = WATCH_ADDED,
+  NOTE_MODIFIED = WATCH_MODIFIED,
+  NOTE_DELETED = WATCH_DELETED,
+  NOTE_LIST, /* a relist: the snapshot below replaces the cache */
+};
+
+/* One pending watch delivery. */
+struct api__note {
+  simtime at;
+  enum api__note_type type;
+  const struct object *now;   /* ADDED/MODIFIED/DELETED */
+  const struct object **list; /* NOTE_LIST: xmalloc'd snapshot */
+  size_t list_nr;
+};
+
+struct api__handler {
+  informer_handler_fn *fn;
+  void *ctx;
+};
+
+struct informer {
+  struct api *api;
+  uint64_t id;
+  enum obj_kind kind;
+  const char *component;
+  simtime delay;
+  bool synced;
+  struct api__tree cache;
+  VEC(struct api__handler) handlers;
+  /* FIFO of pending deliveries, at non-decreasing: v[head..nr) */
+  VEC(struct api__note) queue;
+  size_t head;
+  simtime last_at; /* delivery time of the last note queued */
+  uint64_t drain;  /* engine handle of the scheduled drain, or 0 */
+  bool draining;
+  uint64_t epoch; /* bumped by informer_relist() */
+};
+
+/* Queues a write for every informer of the object's kind. */
+void api__watch_notify(struct api *api, enum watch_type t,
+                       const struct object *now);
+/* Frees every informer of the server. */
+void api__watch_free(struct api *api);
+
+/* Frees the event recorder's memory. */
+void api__events_free(struct api *api);
+
+#endif

@@ -1,0 +1,291 @@
+/*
+ * store.c - the ordered index behind the API server's store and every
+ * informer cache: an AVL tree keyed by (namespace, name), so that GET is
+ * O(log n) and LIST walks keys in etcd's range order (D4) without a sort.
+ * Also the per-kind resource names used in Kubernetes-style messages.
+ */
+#include <string.h>
+
+#include "apiserver_int.h"
+
+/* --- kinds ---------------------------------------------------------------- */
+
+static const struct {
+  const char *resource;  /* plural.group, as in "pods \"x\" not found" */
+  const char *qualified; /* Kind.group, as in "Pod \"x\" is invalid" */
+} kind_names[KIND_COUNT] = {
+    [KIND_NONE] = {"", ""},
+    [KIND_STATEFULSET] = {"statefulsets.apps", "StatefulSet.apps"},
+    [KIND_POD] = {"pods", "Pod"},
+    [KIND_PVC] = {"persistentvolumeclaims", "PersistentVolumeClaim"},
+    [KIND_PV] = {"persistentvolumes", "PersistentVolume"},
+    [KIND_STORAGECLASS] = {"storageclasses.storage.k8s.io",
+                           "StorageClass.storage.k8s.io"},
+    [KIND_NODE] = {"nodes", "Node"},
+    [KIND_SERVICE] = {"services", "Service"},
+    [KIND_ENDPOINTSLICE] = {"endpointslices.discovery.k8s.io",
+                            "EndpointSlice.discovery.k8s.io"},
+    [KIND_CONTROLLERREVISION] = {"controllerrevisions.apps",
+                                 "ControllerRevision.apps"},
+    [KIND_PDB] = {"poddisruptionbudgets.policy", "PodDisruptionBudget.policy"},
+    [KIND_EVENT] = {"events", "Event"},
+    [KIND_LEASE] = {"leases.coordination.k8s.io", "Lease.coordination.k8s.io"},
+    [KIND_VOLUMEATTACHMENT] = {"volumeattachments.storage.k8s.io",
+                               "VolumeAttachment.storage.k8s.io"},
+};
+
+const char *api__resource(enum obj_kind k)
+{
+  SIM_ASSERT((unsigned)k < KIND_COUNT);
+  return kind_names[k].resource;
+}
+
+const char *api__qualified_kind(enum obj_kind k)
+{
+  SIM_ASSERT((unsigned)k < KIND_COUNT);
+  return kind_names[k].qualified;
+}
+
+const char *api__namespace(enum obj_kind k, const char *ns)
+{
+  if (!obj_kind_namespaced(k))
+    return "";
+  return ns && *ns ? ns : "default";
+}
+
+/* --- the tree ------------------------------------------------------------- */
+
+static int key_cmp(const char *ns, const char *name, const struct api__tnode *n)
+{
+  int c = strcmp(ns, n->ns);
+
+  return c ? c : strcmp(name, n->name);
+}
+
+static int height(const struct api__tnode *n)
+{
+  return n ? n->height : 0;
+}
+
+static void fix_height(struct api__tnode *n)
+{
+  int l = height(n->left), r = height(n->right);
+
+  n->height = (l > r ? l : r) + 1;
+}
+
+static struct api__tnode *rotate_right(struct api__tnode *n)
+{
+  struct api__tnode *l = n->left;
+
+  n->left = l->right;
+  l->right = n;
+  fix_height(n);
+  fix_height(l);
+  return l;
+}
+
+static struct api__tnode *rotate_left(struct api__tnode *n)
+{
+  struct api__tnode *r = n->right;
+
+  n->right = r->left;
+  r->left = n;
+  fix_height(n);
+  fix_height(r);
+  return r;
+}
+
+static struct api__tnode *balance(struct api__tnode *n)
+{
+  int bf;
+
+  fix_height(n);
+  bf = height(n->left) - height(n->right);
+  if (bf > 1) {
+    if (height(n->left->left) < height(n->left->right))
+      n->left = rotate_left(n->left);
+    return rotate_right(n);
+  }
+  if (bf < -1) {
+    if (height(n->right->right) < height(n->right->left))
+      n->right = rotate_right(n->right);
+    return rotate_left(n);
+  }
+  return n;
+}
+
+static struct api__tnode *node_new(struct api__pool *p, const struct object *o)
+{
+  struct api__tnode *n = p->free_list;
+
+  if (n)
+    p->free_list = n->left;
+  else
+    n = arena_alloc(p->arena, sizeof(*n));
+  *n = (struct api__tnode){
+      .ns = o->meta.namespace_, .name = o->meta.name, .obj = o, .height = 1};
+  return n;
+}
+
+static void node_free(struct api__pool *p, struct api__tnode *n)
+{
+  n->obj = NULL;
+  n->ns = n->name = NULL;
+  n->right = NULL;
+  n->left = p->free_list;
+  p->free_list = n;
+}
+
+static struct api__tnode *find(const struct api__tree *t, const char *ns,
+                               const char *name)
+{
+  struct api__tnode *n = t->root;
+
+  while (n) {
+    int c = key_cmp(ns, name, n);
+    if (!c)
+      return n;
+    n = c < 0 ? n->left : n->right;
+  }
+  return NULL;
+}
+
+const struct object *api__tree_get(const struct api__tree *t, const char *ns,
+                                   const char *name)
+{
+  const struct api__tnode *n = find(t, ns, name);
+
+  return n ? n->obj : NULL;
+}
+
+/* Inserts a key known to be absent. */
+static struct api__tnode *insert(struct api__tnode *n, struct api__pool *p,
+                                 const struct object *o)
+{
+  if (!n)
+    return node_new(p, o);
+  if (key_cmp(o->meta.namespace_, o->meta.name, n) < 0)
+    n->left = insert(n->left, p, o);
+  else
+    n->right = insert(n->right, p, o);
+  return balance(n);
+}
+
+/*
+ * A new version of a present key only swaps the pointer (the key strings
+ * of all versions of an object are the same): no rebalancing.
+ */
+const struct object *api__tree_put(struct api__tree *t, struct api__pool *p,
+                                   const struct object *o)
+{
+  struct api__tnode *n = find(t, o->meta.namespace_, o->meta.name);
+  const struct object *old;
+
+  if (n) {
+    old = n->obj;
+    n->obj = o;
+    return old;
+  }
+  t->root = insert(t->root, p, o);
+  t->nr++;
+  return NULL;
+}
+
+/* Detaches the leftmost node of n into *min; returns the rebalanced rest. */
+static struct api__tnode *take_min(struct api__tnode *n,
+                                   struct api__tnode **min)
+{
+  if (!n->left) {
+    *min = n;
+    return n->right;
+  }
+  n->left = take_min(n->left, min);
+  return balance(n);
+}
+
+static struct api__tnode *del(struct api__tnode *n, struct api__pool *p,
+                              const char *ns, const char *name,
+                              const struct object **gone)
+{
+  int c;
+
+  if (!n)
+    return NULL;
+  c = key_cmp(ns, name, n);
+  if (c < 0) {
+    n->left = del(n->left, p, ns, name, gone);
+  } else if (c > 0) {
+    n->right = del(n->right, p, ns, name, gone);
+  } else {
+    struct api__tnode *l = n->left, *r = n->right, *min;
+
+    *gone = n->obj;
+    node_free(p, n);
+    if (!r)
+      return l;
+    r = take_min(r, &min);
+    min->left = l;
+    min->right = r;
+    return balance(min);
+  }
+  return balance(n);
+}
+
+const struct object *api__tree_del(struct api__tree *t, struct api__pool *p,
+                                   const char *ns, const char *name)
+{
+  const struct object *gone = NULL;
+
+  t->root = del(t->root, p, ns, name, &gone);
+  if (gone)
+    t->nr--;
+  return gone;
+}
+
+static void clear(struct api__tnode *n, struct api__pool *p)
+{
+  if (!n)
+    return;
+  clear(n->left, p);
+  clear(n->right, p);
+  node_free(p, n);
+}
+
+void api__tree_clear(struct api__tree *t, struct api__pool *p)
+{
+  clear(t->root, p);
+  t->root = NULL;
+  t->nr = 0;
+}
+
+/*
+ * In-order walk restricted to one namespace when ns is set: subtrees that
+ * lie wholly before or after it are skipped, so a namespaced LIST costs
+ * O(log n + k). Returns false once fn asked to stop.
+ */
+static bool visit(const struct api__tnode *n, const char *ns,
+                  const struct label_selector *sel, api_visit_fn *fn, void *ctx)
+{
+  int c = 0;
+
+  if (!n)
+    return true;
+  if (ns)
+    c = strcmp(ns, n->ns);
+  if (c <= 0 && !visit(n->left, ns, sel, fn, ctx))
+    return false;
+  if (c == 0 && (!sel || selector_matches(sel, &n->obj->meta.labels)) &&
+      !fn(n->obj, ctx))
+    return false;
+  if (c >= 0)
+    return visit(n->right, ns, sel, fn, ctx);
+  return true;
+}
+
+void api__tree_visit(const struct api__tree *t, const char *ns,
+                     const struct label_selector *sel, api_visit_fn *fn,
+                     void *ctx)
+{
+  visit(t->root, ns && *ns ? ns : NULL, sel, fn, ctx);
+}
