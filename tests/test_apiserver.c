@@ -479,8 +479,9 @@ static void statefulset_immutable_fields_are_refused(void **state)
       api_last_error(f->api),
       "StatefulSet.apps \"web\" is invalid: spec: Forbidden: updates to "
       "statefulset spec for fields other than 'replicas', 'ordinals', "
-      "'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' "
-      "and 'minReadySeconds' are forbidden");
+      "'template', 'updateStrategy', 'revisionHistoryLimit', "
+      "'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are "
+      "forbidden");
   o = *v1;
   o.u.sts.spec.pod_management_policy = PMP_PARALLEL;
   assert_int_equal(api_update(f->api, "test", &o, NULL), API_INVALID);
@@ -491,6 +492,7 @@ static void statefulset_immutable_fields_are_refused(void **state)
   o.u.sts.spec.partition = 2;
   o.u.sts.spec.min_ready_seconds = 10;
   o.u.sts.spec.when_scaled = DELETE;
+  o.u.sts.spec.revision_history_limit = 3;
   struct container *c = arena_memdup(
       &f->arena, o.u.sts.spec.template_.spec.containers, sizeof(*c));
   c->image = "nginx:1.26";

@@ -624,8 +624,8 @@ enum upd_mode {
 static const char sts_forbidden[] =
     "spec: Forbidden: updates to statefulset spec for fields other than "
     "'replicas', 'ordinals', 'template', 'updateStrategy', "
-    "'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are "
-    "forbidden";
+    "'revisionHistoryLimit', 'persistentVolumeClaimRetentionPolicy' and "
+    "'minReadySeconds' are forbidden";
 
 static const char pod_forbidden[] =
     "spec: Forbidden: pod updates may not change fields other than "
@@ -641,8 +641,9 @@ static const char pvc_forbidden[] =
 /*
  * StatefulSet (ValidateStatefulSetUpdate): the spec with the mutable
  * fields copied from the old one must equal the old spec. The message
- * lists the mutable fields; revisionHistoryLimit is not among them in the
- * wording used here, so it is immutable too.
+ * lists the mutable fields (reference statefulset-controller.md 1.1:
+ * replicas, ordinals, template, updateStrategy, revisionHistoryLimit,
+ * persistentVolumeClaimRetentionPolicy, minReadySeconds).
  */
 static enum api_status check_sts(struct api *api, const struct object *cur,
                                  const struct object *nw)
@@ -661,6 +662,7 @@ static enum api_status check_sts(struct api *api, const struct object *cur,
   s->when_deleted = o->when_deleted;
   s->when_scaled = o->when_scaled;
   s->min_ready_seconds = o->min_ready_seconds;
+  s->revision_history_limit = o->revision_history_limit;
   if (object_spec_digest(&a) != object_spec_digest(cur))
     return invalid(api, KIND_STATEFULSET, cur->meta.name, sts_forbidden);
   return API_OK;
