@@ -41,17 +41,18 @@ static bool visit_claim_owner(const struct object *set, void *ctx)
 }
 
 const struct object *prop_claim_set(struct api *api, const struct object *pvc,
-                                     int *ord)
+                                    int *ord)
 {
   struct claim_owner co = {pvc->meta.name, NULL, -1};
 
-  api_list(api, KIND_STATEFULSET, pvc->meta.namespace_, NULL,
-           visit_claim_owner, &co);
+  api_list(api, KIND_STATEFULSET, pvc->meta.namespace_, NULL, visit_claim_owner,
+           &co);
   *ord = co.ord;
   return co.set;
 }
 
-/* --- status.consistent ---------------------------------------------------------- */
+/* --- status.consistent
+ * ---------------------------------------------------------- */
 
 struct status_state {
   struct strmap *settled; /* "ns/set" -> time of the last pod/set change */
@@ -60,9 +61,8 @@ struct status_state {
 static bool counts_sane(const struct statefulset_status *st, char *why,
                         size_t n)
 {
-  if (st->replicas < 0 || st->ready_replicas < 0 ||
-      st->current_replicas < 0 || st->updated_replicas < 0 ||
-      st->available_replicas < 0)
+  if (st->replicas < 0 || st->ready_replicas < 0 || st->current_replicas < 0 ||
+      st->updated_replicas < 0 || st->available_replicas < 0)
     snprintf(why, n, "a negative count (currentReplicas %d)",
              st->current_replicas);
   else if (st->ready_replicas > st->replicas)
@@ -72,11 +72,11 @@ static bool counts_sane(const struct statefulset_status *st, char *why,
     snprintf(why, n, "availableReplicas %d > readyReplicas %d",
              st->available_replicas, st->ready_replicas);
   else if (st->updated_replicas > st->replicas)
-    snprintf(why, n, "updatedReplicas %d > replicas %d",
-             st->updated_replicas, st->replicas);
+    snprintf(why, n, "updatedReplicas %d > replicas %d", st->updated_replicas,
+             st->replicas);
   else if (st->current_replicas > st->replicas)
-    snprintf(why, n, "currentReplicas %d > replicas %d",
-             st->current_replicas, st->replicas);
+    snprintf(why, n, "currentReplicas %d > replicas %d", st->current_replicas,
+             st->replicas);
   else
     return true;
   return false;
@@ -141,8 +141,7 @@ static void status_write(struct prop_ctx *c, void *st, enum watch_type t,
                    "status of %s: currentRevision moved to %s without the "
                    "rollout being complete (updated %d, ready %d, replicas "
                    "%d of %d)",
-                   o->meta.name, b->current_revision ? b->current_revision
-                                                     : "",
+                   o->meta.name, b->current_revision ? b->current_revision : "",
                    b->updated_replicas, b->ready_replicas, b->replicas, want);
   }
 }
@@ -238,7 +237,8 @@ const struct property prop_status_consistent = {
     .release = status_release,
 };
 
-/* --- revisions.history ------------------------------------------------------------ */
+/* --- revisions.history
+ * ------------------------------------------------------------ */
 
 struct history_state {
   VEC(uint64_t) touched; /* sets whose status the controller wrote */
@@ -246,7 +246,7 @@ struct history_state {
 
 struct rev_count {
   uint64_t set_uid;
-  uint64_t digest;       /* with `skip`: look for a duplicate of it */
+  uint64_t digest; /* with `skip`: look for a duplicate of it */
   uint64_t skip;
   const char *dup;
   int n;
@@ -322,14 +322,13 @@ static void history_write(struct prop_ctx *c, void *st, enum watch_type t,
     api_list(api, KIND_CONTROLLERREVISION, o->meta.namespace_, NULL,
              visit_rev_count, &rc);
     if (rc.dup)
-      prop_violate(c, objs,
-                   "revision %s duplicates %s (same template)", o->meta.name,
-                   rc.dup);
+      prop_violate(c, objs, "revision %s duplicates %s (same template)",
+                   o->meta.name, rc.dup);
     return;
   }
-  if (t == WATCH_DELETED || (t == WATCH_MODIFIED &&
-                             meta_is_deleting(&o->meta) &&
-                             !meta_is_deleting(&old->meta))) {
+  if (t == WATCH_DELETED ||
+      (t == WATCH_MODIFIED && meta_is_deleting(&o->meta) &&
+       !meta_is_deleting(&old->meta))) {
     /* Live revisions are never deleted (section 6.2). */
     const struct object *set =
         api_get(api, KIND_STATEFULSET, o->meta.namespace_, r->name);
@@ -416,7 +415,8 @@ const struct property prop_revisions_history = {
     .release = history_release,
 };
 
-/* --- deletion.no-actions ------------------------------------------------------------ */
+/* --- deletion.no-actions
+ * ------------------------------------------------------------ */
 
 /*
  * While a StatefulSet has a deletionTimestamp the controller creates,
@@ -446,8 +446,8 @@ static void nodel_write(struct prop_ctx *c, void *st, enum watch_type t,
       prop_now(c) - set->meta.deletion_timestamp <= PROP_STALENESS)
     return;
   char objs[700];
-  snprintf(objs, sizeof(objs), "%s/%s, StatefulSet/%s",
-           obj_kind_name(o->kind), o->meta.name, set->meta.name);
+  snprintf(objs, sizeof(objs), "%s/%s, StatefulSet/%s", obj_kind_name(o->kind),
+           o->meta.name, set->meta.name);
   prop_violate(c, objs,
                "the controller changed %s %s while StatefulSet %s was being "
                "deleted",

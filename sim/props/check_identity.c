@@ -65,9 +65,9 @@ static void unique_write(struct prop_ctx *c, void *st, enum watch_type t,
 }
 
 static void unique_request(struct prop_ctx *c, void *st, const char *who,
-                           const char *verb, enum obj_kind kind,
-                           const char *ns, const char *name,
-                           enum api_status status, bool changed)
+                           const char *verb, enum obj_kind kind, const char *ns,
+                           const char *name, enum api_status status,
+                           bool changed)
 {
   struct unique_state *s = st;
   char key[320];
@@ -102,7 +102,8 @@ const struct property prop_identity_unique = {
     .release = unique_release,
 };
 
-/* --- identity.stable-names ---------------------------------------------------- */
+/* --- identity.stable-names
+ * ---------------------------------------------------- */
 
 /*
  * Every pod a StatefulSet creates is named <set>-<ordinal> (canonical
@@ -133,8 +134,8 @@ static void names_write(struct prop_ctx *c, void *st, enum watch_type t,
                  set->meta.name, name);
     return;
   }
-  const char *label = kv_get(&now->meta.labels,
-                             "statefulset.kubernetes.io/pod-name");
+  const char *label =
+      kv_get(&now->meta.labels, "statefulset.kubernetes.io/pod-name");
   if (!label || strcmp(label, name)) {
     prop_violate(c, objs,
                  "pod %s lacks label statefulset.kubernetes.io/pod-name=%s",
@@ -158,7 +159,8 @@ const struct property prop_identity_stable_names = {
     .on_write = names_write,
 };
 
-/* --- storage.stable-claim ----------------------------------------------------- */
+/* --- storage.stable-claim
+ * ----------------------------------------------------- */
 
 struct claim_state {
   struct strmap *bound; /* "ns/claim" -> index into pvs (claim uid+PV) */

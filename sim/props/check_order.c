@@ -9,7 +9,8 @@
 
 #include "props_int.h"
 
-/* --- order.create ---------------------------------------------------------- */
+/* --- order.create ----------------------------------------------------------
+ */
 
 struct create_state {
   struct prop_health h;
@@ -36,9 +37,8 @@ static void create_write(struct prop_ctx *c, void *st, enum watch_type t,
     char objs[700];
     snprintf(objs, sizeof(objs), "Pod/%s, Pod/%s-%d, StatefulSet/%s",
              now->meta.name, set->meta.name, j, set->meta.name);
-    prop_violate(c, objs,
-                 "OrderedReady: created %s while %s-%d %s", now->meta.name,
-                 set->meta.name, j, why);
+    prop_violate(c, objs, "OrderedReady: created %s while %s-%d %s",
+                 now->meta.name, set->meta.name, j, why);
     return;
   }
 }
@@ -55,7 +55,8 @@ const struct property prop_order_create = {
     .release = create_release,
 };
 
-/* --- order.scale-down ---------------------------------------------------------- */
+/* --- order.scale-down
+ * ---------------------------------------------------------- */
 
 struct down_state {
   struct prop_health h;
@@ -136,7 +137,8 @@ const struct property prop_order_scale_down = {
     .release = down_release,
 };
 
-/* --- order.one-step ---------------------------------------------------------------- */
+/* --- order.one-step
+ * ---------------------------------------------------------------- */
 
 struct step_state {
   struct strmap *seq;   /* "ns/set" -> engine seq of the last action */

@@ -67,8 +67,8 @@ static void check_claim_refs(struct prop_ctx *c, const struct object *pvc,
     return; /* our refs are only removed then; nothing more to expect */
   const struct statefulset_spec *sp = &set->u.sts.spec;
   bool condemned = !prop_in_range(set, ord);
-  bool want_set = sp->when_deleted == DELETE &&
-                  (!condemned || sp->when_scaled == RETAIN);
+  bool want_set =
+      sp->when_deleted == DELETE && (!condemned || sp->when_scaled == RETAIN);
   bool want_pod = sp->when_scaled == DELETE && condemned;
   if (now.set_ref != want_set || now.pod_ref != want_pod)
     prop_violate(c, objs,
@@ -85,8 +85,7 @@ static void check_claim_refs(struct prop_ctx *c, const struct object *pvc,
 }
 
 static void retention_write(struct prop_ctx *c, void *st, enum watch_type t,
-                            const struct object *old,
-                            const struct object *now)
+                            const struct object *old, const struct object *now)
 {
   struct retention_state *s = st;
   struct api *api = prop_api(c);
@@ -125,8 +124,9 @@ static void retention_write(struct prop_ctx *c, void *st, enum watch_type t,
       /* No pod starts on a claim that is going, or that still points at
        * the previous incarnation (the stale-PVC guard). */
       if (meta_is_deleting(&pvc->meta))
-        prop_violate(c, objs, "%s was created while its claim %s is being "
-                              "deleted",
+        prop_violate(c, objs,
+                     "%s was created while its claim %s is being "
+                     "deleted",
                      o->meta.name, claim);
       else if (r.pod_ref && r.pod_uid != o->meta.uid)
         prop_violate(c, objs,
@@ -158,7 +158,8 @@ const struct property prop_retention_policy = {
     .release = retention_release,
 };
 
-/* --- liveness.pvc-recreated ------------------------------------------------------------ */
+/* --- liveness.pvc-recreated
+ * ------------------------------------------------------------ */
 
 /* How long a Pending pod may miss a claim once the controller can act. */
 #define PVC_BOUND SIM_SEC(60)
@@ -199,8 +200,7 @@ static void recreate_write(struct prop_ctx *c, void *st, enum watch_type t,
  * the controller cannot act (set gone or deleting, OrderedReady blocked
  * below the pod). */
 static const char *missing_claim(struct prop_ctx *c, struct recreate_state *s,
-                                 const struct object *pod, char *buf,
-                                 size_t n)
+                                 const struct object *pod, char *buf, size_t n)
 {
   struct api *api = prop_api(c);
   const struct object *set = prop_controller_set(api, pod);
@@ -231,8 +231,7 @@ static void recreate_after(struct prop_ctx *c, void *st)
 
   for (size_t i = 0; i < s->pods.nr;) {
     struct pending_pod *p = &s->pods.v[i];
-    const struct object *pod =
-        api_get(prop_api(c), KIND_POD, p->ns, p->name);
+    const struct object *pod = api_get(prop_api(c), KIND_POD, p->ns, p->name);
     if (!pod || pod->meta.uid != p->uid ||
         pod->u.pod.status.phase != POD_PENDING ||
         meta_is_deleting(&pod->meta)) {
@@ -246,8 +245,8 @@ static void recreate_after(struct prop_ctx *c, void *st)
       p->missing_since = now;
     } else if (!p->reported && now - p->missing_since > PVC_BOUND) {
       char objs[700];
-      snprintf(objs, sizeof(objs), "Pod/%s, PersistentVolumeClaim/%s",
-               p->name, claim);
+      snprintf(objs, sizeof(objs), "Pod/%s, PersistentVolumeClaim/%s", p->name,
+               claim);
       prop_violate(c, objs,
                    "%s has been Pending without its claim %s for more than "
                    "60s and the controller did not recreate it",

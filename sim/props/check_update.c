@@ -21,11 +21,9 @@ static const char *pod_revision(const struct object *pod)
 }
 
 /* The set and ordinal of an update deletion in this write, or NULL. */
-static const struct object *update_deletion(struct prop_ctx *c,
-                                            struct prop_health *h,
-                                            enum watch_type t,
-                                            const struct object *old,
-                                            const struct object *now, int *ord)
+static const struct object *
+update_deletion(struct prop_ctx *c, struct prop_health *h, enum watch_type t,
+                const struct object *old, const struct object *now, int *ord)
 {
   const struct object *pod = now ? now : old;
 
@@ -54,16 +52,17 @@ static int32_t max_unavailable(const struct object *set)
   return v < 1 ? 1 : v;
 }
 
-/* --- update.partition --------------------------------------------------------- */
+/* --- update.partition
+ * --------------------------------------------------------- */
 
 struct partition_state {
   struct prop_health h;
-  struct strmap *current_changed; /* "ns/set" -> status.currentRevision change */
+  struct strmap
+      *current_changed; /* "ns/set" -> status.currentRevision change */
 };
 
 static void partition_write(struct prop_ctx *c, void *st, enum watch_type t,
-                            const struct object *old,
-                            const struct object *now)
+                            const struct object *old, const struct object *now)
 {
   struct partition_state *s = st;
   struct api *api = prop_api(c);
@@ -79,8 +78,7 @@ static void partition_write(struct prop_ctx *c, void *st, enum watch_type t,
     const char *b = now->u.sts.status.current_revision;
     if ((a == NULL) != (b == NULL) || (a && strcmp(a, b)))
       strmap_set(s->current_changed,
-                 prop_key(key, sizeof(key), o->meta.namespace_,
-                          o->meta.name),
+                 prop_key(key, sizeof(key), o->meta.namespace_, o->meta.name),
                  prop_now(c));
     return;
   }
@@ -150,7 +148,8 @@ const struct property prop_update_partition = {
     .release = partition_release,
 };
 
-/* --- update.order ------------------------------------------------------------------ */
+/* --- update.order
+ * ------------------------------------------------------------------ */
 
 struct order_state {
   struct prop_health h;
@@ -182,8 +181,8 @@ static void order_write(struct prop_ctx *c, void *st, enum watch_type t,
   bool two_phase = gate && prop_minor(c) >= 37 &&
                    set->u.sts.spec.pod_management_policy == PMP_PARALLEL;
   const char *why;
-  bool deleting_unavailable = !prop_available(
-      old, set->u.sts.spec.min_ready_seconds, prop_now(c));
+  bool deleting_unavailable =
+      !prop_available(old, set->u.sts.spec.min_ready_seconds, prop_now(c));
   char objs[700];
 
   snprintf(objs, sizeof(objs), "Pod/%s, StatefulSet/%s", pod->meta.name,
@@ -232,12 +231,13 @@ const struct property prop_update_order = {
     .release = order_release,
 };
 
-/* --- update.max-unavailable --------------------------------------------------------- */
+/* --- update.max-unavailable
+ * --------------------------------------------------------- */
 
 struct budget_state {
   struct prop_health h;
-  uint64_t seq;     /* engine event of the current pass */
-  int64_t deleted;  /* update deletions in it */
+  uint64_t seq;    /* engine event of the current pass */
+  int64_t deleted; /* update deletions in it */
 };
 
 /*
@@ -308,7 +308,8 @@ const struct property prop_update_max_unavailable = {
     .release = budget_release,
 };
 
-/* --- update.terminal-pods ----------------------------------------------------------- */
+/* --- update.terminal-pods
+ * ----------------------------------------------------------- */
 
 /* How long a Failed/Succeeded pod may stay once nothing stops the
  * controller from deleting it (it reacts within one sync). */

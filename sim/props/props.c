@@ -19,11 +19,13 @@
  */
 static const struct property_info registry[] = {
     {"identity.unique",
-     "no two pods of a StatefulSet claim the same ordinal at once", &prop_identity_unique},
+     "no two pods of a StatefulSet claim the same ordinal at once",
+     &prop_identity_unique},
     {"identity.at-most-one",
      "never two running containers of the same identity anywhere", NULL},
     {"identity.stable-names",
-     "a StatefulSet's pods are named <set>-<ordinal> within its range", &prop_identity_stable_names},
+     "a StatefulSet's pods are named <set>-<ordinal> within its range",
+     &prop_identity_stable_names},
     {"identity.stable-network",
      "<pod>.<service> resolves only to the current incarnation", NULL},
     {"storage.stable-claim",
@@ -38,7 +40,8 @@ static const struct property_info registry[] = {
      "OrderedReady: pod N+1 is created only when 0..N are Running and Ready",
      &prop_order_create},
     {"order.scale-down",
-     "scale-down removes the highest ordinal first, one at a time", &prop_order_scale_down},
+     "scale-down removes the highest ordinal first, one at a time",
+     &prop_order_scale_down},
     {"order.one-step", "OrderedReady never acts on two pods in one step",
      &prop_order_one_step},
     {"update.partition", "pods below the partition keep the old revision",
@@ -49,22 +52,25 @@ static const struct property_info registry[] = {
      "a rolling update never has more than maxUnavailable pods unavailable",
      &prop_update_max_unavailable},
     {"update.terminal-pods",
-     "Failed and Succeeded pods are deleted and recreated", &prop_update_terminal_pods},
+     "Failed and Succeeded pods are deleted and recreated",
+     &prop_update_terminal_pods},
     {"retention.policy",
      "PVCs are kept or deleted as persistentVolumeClaimRetentionPolicy says",
      &prop_retention_policy},
     {"status.consistent", "StatefulSet status matches the pods it counts",
      &prop_status_consistent},
     {"revisions.history",
-     "ControllerRevisions are kept within revisionHistoryLimit", &prop_revisions_history},
+     "ControllerRevisions are kept within revisionHistoryLimit",
+     &prop_revisions_history},
     {"deletion.no-actions",
-     "a StatefulSet being deleted creates or updates nothing", &prop_deletion_no_actions},
+     "a StatefulSet being deleted creates or updates nothing",
+     &prop_deletion_no_actions},
     {"liveness.converges",
      "after the last fault heals, all replicas are Ready at the update "
      "revision within the bound",
      NULL},
-    {"liveness.pvc-recreated",
-     "a deleted claim of a live ordinal is recreated", &prop_liveness_pvc_recreated},
+    {"liveness.pvc-recreated", "a deleted claim of a live ordinal is recreated",
+     &prop_liveness_pvc_recreated},
 };
 
 #define REGISTRY_NR (sizeof(registry) / sizeof(registry[0]))
@@ -127,8 +133,8 @@ static void on_write(enum watch_type t, const struct object *old,
 }
 
 static void on_request(const char *who, const char *verb, enum obj_kind kind,
-                       const char *ns, const char *name,
-                       enum api_status status, bool changed, void *arg)
+                       const char *ns, const char *name, enum api_status status,
+                       bool changed, void *arg)
 {
   struct props *p = arg;
 
@@ -261,8 +267,7 @@ simtime prop_now(struct prop_ctx *c)
   return engine_now(api_engine(c->set->api));
 }
 
-void prop_violate(struct prop_ctx *c, const char *objects, const char *fmt,
-                  ...)
+void prop_violate(struct prop_ctx *c, const char *objects, const char *fmt, ...)
 {
   struct prop_slot *s = c->running;
   va_list ap;

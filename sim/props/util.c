@@ -132,7 +132,8 @@ const char *prop_key(char *buf, size_t n, const char *ns, const char *name)
   return buf;
 }
 
-/* --- pod health history ------------------------------------------------------ */
+/* --- pod health history ------------------------------------------------------
+ */
 
 void prop_health_release(struct prop_health *h)
 {
@@ -147,8 +148,8 @@ bool prop_healthy_now(const struct object *pod)
 }
 
 void prop_health_write(struct prop_ctx *c, struct prop_health *h,
-                         enum watch_type t, const struct object *old,
-                         const struct object *now)
+                       enum watch_type t, const struct object *old,
+                       const struct object *now)
 {
   const struct object *o = now ? now : old;
   char key[320];
@@ -160,8 +161,7 @@ void prop_health_write(struct prop_ctx *c, struct prop_health *h,
   }
   prop_key(key, sizeof(key), o->meta.namespace_, o->meta.name);
   if (o->kind == KIND_STATEFULSET) {
-    if (t == WATCH_MODIFIED &&
-        old->meta.generation != now->meta.generation)
+    if (t == WATCH_MODIFIED && old->meta.generation != now->meta.generation)
       strmap_set(h->spec_changed, key, prop_now(c));
     return;
   }
@@ -190,8 +190,8 @@ void prop_health_write(struct prop_ctx *c, struct prop_health *h,
  * than that).
  */
 bool prop_known_unhealthy(struct prop_ctx *c, struct prop_health *h,
-                            const struct object *set, int ordinal,
-                            const char **why)
+                          const struct object *set, int ordinal,
+                          const char **why)
 {
   struct api *api = prop_api(c);
   const struct object *pod = prop_set_pod(api, set, ordinal);
@@ -202,7 +202,7 @@ bool prop_known_unhealthy(struct prop_ctx *c, struct prop_health *h,
   snprintf(name, sizeof(name), "%s-%d", set->meta.name, ordinal);
   prop_key(key, sizeof(key), set->meta.namespace_, name);
   if (!prop_healthy_now(pod)) {
-    *why = !pod                             ? "does not exist"
+    *why = !pod                           ? "does not exist"
            : meta_is_deleting(&pod->meta) ? "is terminating"
                                           : "is not Running and Ready";
     if (!strmap_get(h->unhealthy_from, key, &since))
@@ -212,14 +212,13 @@ bool prop_known_unhealthy(struct prop_ctx *c, struct prop_health *h,
   int32_t mrs = set->u.sts.spec.min_ready_seconds;
   if (!prop_available(pod, mrs, now)) {
     *why = "is not yet available (minReadySeconds)";
-    return now - pod->u.pod.status.ready.last_transition_time >
-           PROP_STALENESS;
+    return now - pod->u.pod.status.ready.last_transition_time > PROP_STALENESS;
   }
   return false;
 }
 
 bool prop_spec_recently_changed(struct prop_ctx *c, struct prop_health *h,
-                                  const struct object *set)
+                                const struct object *set)
 {
   char key[320];
   int64_t at;
@@ -232,8 +231,8 @@ bool prop_spec_recently_changed(struct prop_ctx *c, struct prop_health *h,
 /* Whether this write is the controller deleting a pod it did not delete
  * before (graceful: deletionTimestamp set; or removed at once). */
 bool prop_is_controller_delete(struct prop_ctx *c, enum watch_type t,
-                                 const struct object *old,
-                                 const struct object *now)
+                               const struct object *old,
+                               const struct object *now)
 {
   if (strcmp(prop_client(c), CTL_CLIENT))
     return false;
@@ -243,7 +242,8 @@ bool prop_is_controller_delete(struct prop_ctx *c, enum watch_type t,
          meta_is_deleting(&now->meta);
 }
 
-/* --- strmap ------------------------------------------------------------------ */
+/* --- strmap ------------------------------------------------------------------
+ */
 
 struct strmap_slot {
   char *key; /* NULL = empty; TOMB = deleted */
