@@ -82,4 +82,36 @@ void gc_stop(void *state);
 void *endpoints_start(const struct cluster_env *env);
 void endpoints_stop(void *state);
 
+/*
+ * DNS (endpoints.c): the addresses CoreDNS's kubernetes plugin answers for
+ * an A query of `name` (cluster domain cluster.local), looked up as a pod
+ * in namespace client_ns does (resolv.conf search list
+ * "<ns>.svc.cluster.local svc.cluster.local cluster.local", ndots:5; a
+ * trailing dot makes the name absolute). Answers:
+ *   <svc>.<ns>.svc.cluster.local         headless: every ready endpoint
+ *                                        address; else the clusterIP
+ *   <host>.<svc>.<ns>.svc.cluster.local  headless only: ready endpoints
+ *                                        whose hostname is <host> (or,
+ *                                        without a hostname, whose
+ *                                        dashed IP is <host>)
+ * so "web-1.web", "web-1.web.default.svc" and the full name all work.
+ * "Ready" is the EndpointSlice condition, which publishNotReadyAddresses
+ * forces to true. Stores up to max addresses in ips (strings of the run's
+ * arena) and returns how many there are (0: NXDOMAIN or no data).
+ * dns_resolve() is dns_resolve_from() with client_ns "default".
+ *
+ * Ground truth, for the property checker: the answer is computed from the
+ * Services and EndpointSlices in the API store as they are at the call
+ * (a live read: no component state, no informer). The checker does not
+ * model caches: CoreDNS's own watch delay (milliseconds) is ignored, and
+ * so is the record TTL (timings dnsTTL, 5 s; kubeadm's Corefile uses 30 s
+ * with `cache 30`), during which a client may go on using an answer it
+ * got earlier. A property about what clients may still see must allow
+ * that lag itself (up to dnsTTL after an answer changes).
+ */
+size_t dns_resolve(struct api *api, const char *name, const char **ips,
+                   size_t max);
+size_t dns_resolve_from(struct api *api, const char *client_ns,
+                        const char *name, const char **ips, size_t max);
+
 #endif
