@@ -1,0 +1,389 @@
+/*
+ * control.c - one pass of the control loop (reference §4; UpdateStatefulSet,
+ * performUpdate, updateStatefulSet, processReplica, processCondemned and
+ * runForAll of stateful_set_control.go), Steps A to N in order.
+ *
+ * Parallel's slow-start batches (1, 2, 4, ... capped at 500) run their
+ * calls one after another in index order inside the batch: upstream runs
+ * them concurrently, but every call of a batch is independent of the
+ * others, and within one engine event they all happen at the same virtual
+ * instant anyway.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "controller_int.h"
+
+enum { STEP_CONTINUE = 0, STEP_EXIT = 1, STEP_ERROR = -1 };
+
+typedef int step_fn(struct ctl__pass *p, size_t i);
+
+/*
+ * runForAll: returns true when the pass must stop (an exit in monotonic
+ * mode, or an error in either mode; p->err then holds it).
+ */
+static bool run_for_all(struct ctl__pass *p, size_t n, step_fn *fn)
+{
+  size_t j = 0, remaining = n, batch;
+
+  if (p->monotonic) {
+    for (size_t i = 0; i < n; i++)
+      if (fn(p, i) != STEP_CONTINUE)
+        return true;
+    return false;
+  }
+  /* slowStartBatch(1, n, fn): the exit result is ignored */
+  for (batch = remaining < 1 ? remaining : 1; batch > 0;) {
+    int errors = 0;
+    for (size_t k = 0; k < batch; k++)
+      if (fn(p, j++) == STEP_ERROR)
+        errors++;
+    if (errors)
+      return true;
+    remaining -= batch;
+    batch = 2 * batch < remaining ? 2 * batch : remaining;
+    if (batch > CTL_MAX_BATCH)
+      batch = CTL_MAX_BATCH;
+  }
+  return false;
+}
+
+/* "not creating web-3: " when a later replica is missing, else "". */
+static void blocked_prefix(struct ctl__pass *p, size_t i, char *buf, size_t n)
+{
+  char name[256];
+
+  buf[0] = '\0';
+  for (size_t k = i + 1; k < (size_t)p->replicas; k++)
+    if (!p->slots[k].pod) {
+      ctl__pod_name(name, sizeof(name), p->set, p->slots[k].ordinal);
+      snprintf(buf, n, "not creating %s", name);
+      return;
+    }
+  if (p->condemned_nr)
+    snprintf(buf, n, "not scaling down");
+  else
+    snprintf(buf, n, "waiting");
+}
+
+/* --- processReplica (§4.1)
+ * ------------------------------------------------------ */
+
+static int process_failed_legacy(struct ctl__pass *p, size_t i,
+                                 const struct object **pod)
+{
+  /* [<=1.30]: event, delete (even if terminating), recreate at once */
+  struct ctl__slot *s = &p->slots[i];
+  enum api_status st;
+  bool failed = ctl__is_failed(*pod);
+
+  api_record_event(
+      p->c->api, CTL_COMPONENT, p->set, failed ? EVENT_WARNING : EVENT_NORMAL,
+      failed ? "RecreatingFailedPod" : "RecreatingTerminatedPod",
+      "StatefulSet %s/%s is recreating %s Pod %s", p->set->meta.namespace_,
+      p->set->meta.name, failed ? "failed" : "terminated", (*pod)->meta.name);
+  if (ctl__delete_stateful_pod(p, *pod, &st)) {
+    ctl__err_add(&p->err, st, "%s", api_last_error(p->c->api));
+    return STEP_ERROR;
+  }
+  s->at_update = ctl__placeholder_at_update(p, s->ordinal);
+  s->pod = NULL; /* replicas[i] = newVersionedStatefulSetPod(...) */
+  *pod = NULL;
+  return STEP_CONTINUE;
+}
+
+static int process_replica(struct ctl__pass *p, size_t i)
+{
+  struct ctl *c = p->c;
+  struct ctl__slot *s = &p->slots[i];
+  const struct object *pod = s->pod;
+  int32_t mrs = p->set->u.sts.spec.min_ready_seconds;
+  char pre[300];
+
+  /* 1. Failed or Succeeded: delete; the replacement comes on a later sync */
+  if (ctl__is_failed(pod) || ctl__is_succeeded(pod)) {
+    if (c->minor <= 30) {
+      if (process_failed_legacy(p, i, &pod) != STEP_CONTINUE)
+        return STEP_ERROR;
+    } else {
+      enum api_status st;
+      const char *ph = ctl__is_failed(pod) ? "Failed" : "Succeeded";
+
+      if (!ctl__is_terminating(pod)) {
+        ctl__note(p, "Deleting",
+                  "deleting %s: it is %s (recreated once it is gone)",
+                  pod->meta.name, ph);
+        if (ctl__delete_stateful_pod(p, pod, &st)) {
+          ctl__err_add(&p->err, st, "%s", api_last_error(c->api));
+          return STEP_ERROR;
+        }
+      } else {
+        ctl__note(p, "Waiting", "waiting: %s is %s and terminating",
+                  pod->meta.name, ph);
+      }
+      return STEP_EXIT;
+    }
+  }
+
+  /* 2. Not created: create it (PVCs first) */
+  if (!ctl__is_created(pod)) {
+    struct ctl__podref ref;
+
+    if (!pod)
+      pod = ctl__build_pod(p, s);
+    ref = ctl__podref_of(pod);
+    if (c->gate_auto_delete_pvc) {
+      bool stale;
+      if (ctl__pod_claim_is_stale(p, &ref, &stale)) {
+        return STEP_ERROR;
+      }
+      if (stale)
+        return STEP_EXIT; /* wait for the GC, without an error */
+    }
+    ctl__note(p, "Creating", "creating %s at revision %s", pod->meta.name,
+              ctl__pod_revision(pod));
+    if (ctl__create_stateful_pod(p, pod))
+      return STEP_ERROR;
+    if (p->monotonic)
+      return STEP_EXIT; /* at most one creation per pass */
+  }
+
+  /* 3. Pending: recreate missing claims, fix retention refs */
+  if (ctl__is_pending(pod) && ctl__create_missing_claims(p, pod))
+    return STEP_ERROR;
+
+  /* 4.-6. OrderedReady waits for this replica */
+  if (p->monotonic) {
+    if (ctl__is_terminating(pod)) {
+      blocked_prefix(p, i, pre, sizeof(pre));
+      ctl__note(p, "Waiting", "%s: %s is terminating (OrderedReady)", pre,
+                pod->meta.name);
+      return STEP_EXIT;
+    }
+    if (!ctl__is_running_and_ready(pod)) {
+      blocked_prefix(p, i, pre, sizeof(pre));
+      ctl__note(p, "Waiting", "%s: %s is not Running and Ready (OrderedReady)",
+                pre, pod->meta.name);
+      return STEP_EXIT;
+    }
+    if (!ctl__is_running_and_available(pod, mrs, p->now)) {
+      blocked_prefix(p, i, pre, sizeof(pre));
+      ctl__note(p, "Waiting",
+                "%s: %s is Ready but not yet available (minReadySeconds %d, "
+                "OrderedReady)",
+                pre, pod->meta.name, (int)mrs);
+      return STEP_EXIT;
+    }
+  }
+
+  /* 7. Enforce identity, storage and the retention refs */
+  {
+    bool retention = true;
+    struct ctl__podref ref = ctl__podref_of(pod);
+
+    if (c->gate_auto_delete_pvc)
+      ctl__claims_match_retention(p, &ref, &retention);
+    if (ctl__identity_matches(p->set, pod) &&
+        ctl__storage_matches(p->set, pod) && retention)
+      return STEP_CONTINUE;
+    if (ctl__update_stateful_pod(p, pod))
+      return STEP_ERROR;
+  }
+  return STEP_CONTINUE;
+}
+
+/* --- Step I: retention refs of condemned pods
+ * ------------------------------------ */
+
+static int fix_pod_claim(struct ctl__pass *p, size_t i)
+{
+  struct ctl__podref ref = ctl__podref_of(p->condemned[i]);
+  bool match;
+
+  ctl__claims_match_retention(p, &ref, &match);
+  if (!match && ctl__update_claims_for_retention(p, &ref))
+    return STEP_ERROR;
+  return STEP_CONTINUE;
+}
+
+/* --- processCondemned (§4.2)
+ * ---------------------------------------------------- */
+
+static int process_condemned(struct ctl__pass *p, size_t i)
+{
+  const struct object *pod = p->condemned[i];
+  int32_t mrs = p->set->u.sts.spec.min_ready_seconds;
+  enum api_status st;
+
+  if (ctl__is_terminating(pod)) {
+    if (p->monotonic) {
+      ctl__note(p, "Waiting", "waiting: %s is terminating (scale down)",
+                pod->meta.name);
+      return STEP_EXIT;
+    }
+    return STEP_CONTINUE;
+  }
+  if (p->monotonic && pod != p->first_unavail) {
+    if (!ctl__is_running_and_ready(pod)) {
+      ctl__note(p, "Waiting",
+                "not deleting %s: it is not Running and Ready and not the "
+                "first unavailable pod (OrderedReady)",
+                pod->meta.name);
+      return STEP_EXIT;
+    }
+    if (!ctl__is_running_and_available(pod, mrs, p->now)) {
+      ctl__note(p, "Waiting",
+                "not deleting %s: it is not available and not the first "
+                "unavailable pod (OrderedReady)",
+                pod->meta.name);
+      return STEP_EXIT;
+    }
+  }
+  ctl__note(p, "Deleting", "deleting %s: condemned (scale down to %d)",
+            pod->meta.name, (int)p->replicas);
+  if (ctl__delete_stateful_pod(p, pod, &st)) {
+    ctl__err_add(&p->err, st, "%s", api_last_error(p->c->api));
+    return STEP_ERROR;
+  }
+  return STEP_EXIT;
+}
+
+/* --- Steps D to L
+ * ------------------------------------------------------------------ */
+
+static int cmp_descending_ordinal(const void *a, const void *b)
+{
+  const struct object *x = *(const struct object *const *)a;
+  const struct object *y = *(const struct object *const *)b;
+  int32_t ox = ctl__ordinal(x->meta.name), oy = ctl__ordinal(y->meta.name);
+
+  if (ox != oy)
+    return ox > oy ? -1 : 1;
+  return strcmp(x->meta.name, y->meta.name); /* total (D5) */
+}
+
+static int pass_body(struct ctl__pass *p)
+{
+  struct ctl *c = p->c;
+  const struct object *set = p->set;
+  int32_t mrs = set->u.sts.spec.min_ready_seconds;
+  size_t unavailable = 0;
+
+  /* D: replicas vs condemned */
+  c->slots.nr = 0;
+  VEC_GROW(&c->slots, (size_t)p->replicas + 1);
+  p->slots = c->slots.v;
+  for (int32_t i = 0; i < p->replicas; i++)
+    p->slots[i] = (struct ctl__slot){NULL, p->start + i, false};
+  c->condemned.nr = 0;
+  for (size_t i = 0; i < p->pods_nr; i++) {
+    const struct object *pod = p->pods[i];
+    int32_t ord = ctl__ordinal(pod->meta.name);
+
+    if (ctl__in_range(set, ord))
+      p->slots[ord - p->start].pod = pod; /* web-1 vs web-01: last wins */
+    else if (ord >= 0)
+      VEC_PUSH(&c->condemned, pod);
+    /* an unparseable ordinal: ignored */
+  }
+  /* E: placeholders at the revision their ordinal gets (§5.2) */
+  for (int32_t i = 0; i < p->replicas; i++)
+    if (!p->slots[i].pod)
+      p->slots[i].at_update =
+          ctl__placeholder_at_update(p, p->slots[i].ordinal);
+  /* F: condemned by descending ordinal; the first unavailable pod */
+  if (c->condemned.nr > 1)
+    qsort(c->condemned.v, c->condemned.nr, sizeof(*c->condemned.v),
+          cmp_descending_ordinal);
+  p->condemned = c->condemned.v;
+  p->condemned_nr = c->condemned.nr;
+  p->has_first_unavail = false;
+  p->first_unavail = NULL;
+  for (int32_t i = 0; i < p->replicas; i++)
+    if (ctl__slot_unavailable(p, &p->slots[i])) {
+      unavailable++;
+      if (!p->has_first_unavail) {
+        p->has_first_unavail = true;
+        p->first_unavail = p->slots[i].pod;
+      }
+    }
+  for (size_t i = p->condemned_nr; i-- > 0;)
+    if (ctl__is_unavailable(c->minor, p->condemned[i], mrs, p->now)) {
+      unavailable++;
+      if (!p->has_first_unavail) {
+        p->has_first_unavail = true;
+        p->first_unavail = p->condemned[i];
+      }
+    }
+
+  /* G: a set being deleted only gets its status written */
+  if (meta_is_deleting(&set->meta)) {
+    ctl__note(p, "Waiting",
+              "the StatefulSet is being deleted: no pod or claim actions");
+    return 0;
+  }
+
+  /* H: in-range replicas */
+  if (run_for_all(p, (size_t)p->replicas, process_replica)) {
+    ctl__status_from_slots(p);
+    return p->err.nr ? -1 : 0;
+  }
+  /* I: ownerRefs of condemned pods' claims before any is deleted */
+  if (c->gate_auto_delete_pvc &&
+      run_for_all(p, p->condemned_nr, fix_pod_claim)) {
+    ctl__status_from_slots(p);
+    return p->err.nr ? -1 : 0;
+  }
+  /* J: scale down */
+  if (run_for_all(p, p->condemned_nr, process_condemned)) {
+    ctl__status_from_slots(p);
+    return p->err.nr ? -1 : 0;
+  }
+  /* K */
+  ctl__status_from_slots(p);
+  /* L: the update strategy */
+  if (set->u.sts.spec.update_strategy == UPDATE_ON_DELETE)
+    return 0;
+  return ctl__rolling_update(p);
+}
+
+int ctl__update_statefulset(struct ctl__pass *p)
+{
+  struct ctl *c = p->c;
+  const struct object *set = p->set;
+  struct ctl__err serr = {0};
+  int rc;
+
+  /* A: revisions */
+  ctl__list_revisions(c, set);
+  p->revs = c->revlist.v;
+  p->revs_nr = c->revlist.nr;
+  if (ctl__get_revisions(p)) {
+    /* no status write; truncation still runs with no live revisions */
+    ctl__truncate_history(p, NULL, NULL);
+    return -1;
+  }
+  /* B: the current and update templates are the revisions' (no-op here) */
+  /* C: status seeded over every claimed pod */
+  p->has_status = true;
+  memset(&p->status, 0, sizeof(p->status));
+  p->status.observed_generation = set->meta.generation;
+  p->status.current_revision = p->cur_rev->meta.name;
+  p->status.update_revision = p->upd_rev->meta.name;
+  p->status.has_collision_count = true;
+  p->status.collision_count = p->collision_count;
+  ctl__status_from_pods(p);
+
+  rc = pass_body(p);
+
+  /* M: the status write happens even after an error; the pass error wins */
+  if (ctl__status_write(p, &serr) && !rc) {
+    p->err = serr;
+    rc = -1;
+  }
+  /* N: history */
+  if (ctl__truncate_history(p, p->cur_rev, p->upd_rev))
+    rc = -1;
+  return rc;
+}

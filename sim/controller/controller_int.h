@@ -1,0 +1,303 @@
+/*
+ * controller_int.h - internals of the StatefulSet controller shared by its
+ * files. Section numbers (§) are those of
+ * docs/reference/statefulset-controller.md.
+ *
+ * Files:
+ *   wiring.c    ctl_start/stop/restart, the four informers and their
+ *               event handlers (§3.1, §3.2), the cache-sync wait
+ *   queue.c     the work queue and its rate limiter (§3.1, §9)
+ *   sync.c      sync(key): lookup, revision adoption, pod claiming with
+ *               the live GET, requeue decisions (§3.3)
+ *   control.c   one pass of the control loop, Steps A-N (§4, §4.1, §4.2)
+ *   rollout.c   the RollingUpdate paths of Step L (§6.4)
+ *   revisions.c ControllerRevisions: list, hash, create, roll back,
+ *               truncate (§6.1, §6.2)
+ *   podctl.c    pod and PVC control: build, create, update, delete,
+ *               retention ownerRefs, Events (§5, §8)
+ *   status.c    status computation and write (§7)
+ *   utils.c     the predicates of §2 and the retention helpers of §5.5
+ *
+ * Placeholders (§4 Step E) are not materialised as objects unless they
+ * are created or updated: a slot with pod == NULL stands for one, which
+ * keeps an OrderedReady scale-up from building (and keeping in the run's
+ * arena) every missing pod on every pass.
+ */
+#ifndef SIM_CONTROLLER_INT_H
+#define SIM_CONTROLLER_INT_H
+
+#include <stdarg.h>
+
+#include "controller.h"
+
+/* Label keys (apps/v1). */
+#define CTL_LABEL_POD_NAME "statefulset.kubernetes.io/pod-name"
+#define CTL_LABEL_POD_INDEX "apps.kubernetes.io/pod-index"
+#define CTL_LABEL_REVISION "controller-revision-hash"
+#define CTL_LABEL_REV_HASH "controller.kubernetes.io/hash"
+
+/* slowStartBatch's cap (controller.SlowStartInitialBatchSize grows to). */
+#define CTL_MAX_BATCH 500
+
+/* client-go retry.DefaultRetry / retry.DefaultBackoff step counts. */
+#define CTL_STATUS_RETRIES 5
+#define CTL_UPDATE_RETRIES 4
+
+/* Rate limiter (workqueue.DefaultControllerRateLimiter). */
+#define CTL_BACKOFF_BASE SIM_MS(5)
+#define CTL_BACKOFF_MAX SIM_SEC(1000)
+#define CTL_BUCKET_QPS 10
+#define CTL_BUCKET_BURST 100
+
+/* One in-range replica: a pod from the cache, or a placeholder. */
+struct ctl__slot {
+  const struct object *pod; /* NULL: placeholder (§4 Step E) */
+  int32_t ordinal;
+  bool at_update; /* placeholder: built from the update revision (§5.2) */
+};
+
+/* One work-queue key: a StatefulSet namespace/name. */
+struct ctl_key {
+  const char *ns, *name; /* arena */
+  const char *obj;       /* "StatefulSet/<name>" for notes */
+  bool dirty;            /* added and not yet processed */
+  uint64_t process_ev;   /* engine handle of the pending sync, 0 = none */
+  uint64_t after_ev;     /* engine handle of a pending AddAfter, 0 = none */
+  simtime after_at;      /* when after_ev fires */
+  uint32_t failures;     /* per-item exponential back-off exponent */
+  uint64_t last_note;    /* hash of the last decision note (dedupe) */
+  /* §16: resourceVersions of our own writes the caches must reach */
+  uint64_t want_pod_rv, want_pvc_rv;
+  bool rywo_waiting;
+};
+
+struct ctl {
+  struct cluster_env env; /* a copy */
+  struct api *api;
+  struct engine *engine;
+  struct arena *arena;
+  struct informer *pods, *sets, *pvcs, *revs;
+  int minor;                 /* Kubernetes 1.<minor> */
+  bool gate_max_unavailable; /* MaxUnavailableStatefulSet */
+  bool gate_pod_index;       /* PodIndexLabel */
+  bool gate_auto_delete_pvc; /* StatefulSetAutoDeletePVC */
+  bool gate_read_own_writes; /* CTL_GATE_READ_OWN_WRITES (§16) */
+  bool started;              /* workers running: all caches synced */
+  bool stopped;
+  uint64_t poll_ev;         /* the cache-sync poll, 0 = none */
+  VEC(struct ctl_key) keys; /* insertion order; never shrinks */
+  /* the overall token bucket: credit in microseconds of 1/qps each */
+  simtime bucket_credit;
+  simtime bucket_last;
+  /* §16: highest resourceVersion each cache has delivered */
+  uint64_t pod_rv_seen, pvc_rv_seen;
+  size_t rywo_waiting_nr;
+  uint64_t syncs;
+  /* scratch buffers reused by every pass (no per-sync malloc) */
+  VEC(const struct object *) cand;
+  VEC(const struct object *) claimed;
+  VEC(const struct object *) revlist;
+  VEC(const struct object *) condemned;
+  VEC(struct ctl__slot) slots;
+  VEC(const char *) names;
+};
+
+/* An aggregated error of one pass (utilerrors.NewAggregate). */
+struct ctl__err {
+  int nr;
+  enum api_status st; /* of the first error */
+  char msg[384];      /* the first message */
+};
+
+void ctl__err_add(struct ctl__err *e, enum api_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* The identity of a pod as the retention rules need it. */
+struct ctl__podref {
+  const char *name;
+  uint64_t uid; /* 0 for a placeholder */
+  int32_t ordinal;
+};
+
+/* One sync pass (§4). */
+struct ctl__pass {
+  struct ctl *c;
+  size_t key;               /* index into c->keys */
+  const struct object *set; /* the cached set (never written) */
+  const char *obj;          /* "StatefulSet/<name>" */
+  simtime now;              /* captured once per sync */
+  bool monotonic;           /* podManagementPolicy != Parallel */
+  int32_t start, replicas;
+  /* claimed pods */
+  const struct object *const *pods;
+  size_t pods_nr;
+  /* revisions (sorted), the chosen two and the collision count */
+  const struct object *const *revs;
+  size_t revs_nr;
+  const struct object *cur_rev, *upd_rev;
+  int32_t collision_count;
+  /* replicas and condemned (descending ordinal) */
+  struct ctl__slot *slots;
+  const struct object *const *condemned;
+  size_t condemned_nr;
+  bool has_first_unavail;
+  const struct object *first_unavail; /* NULL if it is a placeholder */
+  /* results */
+  bool has_status;
+  struct statefulset_status status;
+  struct ctl__err err;
+};
+
+/* --- utils.c: predicates (§2) ------------------------------------------ */
+
+/*
+ * parse(podName): ^(.*)-([0-9]+)$ with a greedy group 1. Returns false
+ * when there is no match (parent "", ordinal -1). On a match *parent_len
+ * is the length of group 1 and *ordinal its int32 value, or -1 when the
+ * digits overflow (the parent is still set).
+ */
+bool ctl__parse(const char *name, size_t *parent_len, int32_t *ordinal);
+int32_t ctl__ordinal(const char *name);
+bool ctl__is_member(const struct object *set, const struct object *pod);
+int32_t ctl__start_ordinal(const struct object *set);
+int32_t ctl__replicas(const struct object *set);
+bool ctl__in_range(const struct object *set, int32_t ordinal);
+
+bool ctl__is_created(const struct object *pod);
+bool ctl__is_pending(const struct object *pod);
+bool ctl__is_failed(const struct object *pod);
+bool ctl__is_succeeded(const struct object *pod);
+bool ctl__is_terminating(const struct object *pod);
+bool ctl__is_ready(const struct object *pod);
+bool ctl__is_running_and_ready(const struct object *pod);
+bool ctl__is_running_and_available(const struct object *pod, int32_t mrs,
+                                   simtime now);
+/* isHealthy [<=1.33]: Running and Ready and not terminating. */
+bool ctl__is_healthy(const struct object *pod);
+/*
+ * isUnavailable [1.34+]: not available or terminating; [<=1.33] not
+ * healthy (ready-only, minReadySeconds ignored: B3). NULL = placeholder.
+ */
+bool ctl__is_unavailable(int minor, const struct object *pod, int32_t mrs,
+                         simtime now);
+const char *ctl__pod_revision(const struct object *pod);
+bool ctl__identity_matches(const struct object *set, const struct object *pod);
+bool ctl__storage_matches(const struct object *set, const struct object *pod);
+
+/* "<set>-<ordinal>" and "<template>-<set>-<ordinal>" into buf. */
+void ctl__pod_name(char *buf, size_t n, const struct object *set,
+                   int32_t ordinal);
+void ctl__claim_name(char *buf, size_t n, const char *tmpl,
+                     const struct object *set, int32_t ordinal);
+
+/* Slots: placeholders count as not created, not ready, unavailable. */
+const char *ctl__slot_revision(const struct ctl__pass *p,
+                               const struct ctl__slot *s);
+bool ctl__slot_unavailable(const struct ctl__pass *p,
+                           const struct ctl__slot *s);
+
+/* --- utils.c: retention (§5.5) ------------------------------------------ */
+
+bool ctl__claim_owner_up_to_date(const struct object *set,
+                                 const struct ctl__podref *pod,
+                                 const struct object *claim);
+bool ctl__has_unexpected_controller(const struct object *set,
+                                    const struct ctl__podref *pod,
+                                    const struct object *claim);
+bool ctl__has_stale_owner_ref_to_pod(const struct object *claim,
+                                     const struct ctl__podref *pod);
+/*
+ * updateClaimOwnerRefForSetAndPod: the owner refs claim should carry,
+ * allocated from arena; *nr gets their count.
+ */
+const struct owner_ref *ctl__claim_refs(struct arena *a,
+                                        const struct object *set,
+                                        const struct ctl__podref *pod,
+                                        const struct object *claim, size_t *nr);
+
+/* --- notes -----------------------------------------------------------------
+ */
+
+/* A decision trace line on the pass's set; repeated lines are dropped. */
+void ctl__note(struct ctl__pass *p, const char *reason, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* --- queue.c ----------------------------------------------------------------
+ */
+
+size_t ctl__key(struct ctl *c, const char *ns, const char *name);
+void ctl__queue_add(struct ctl *c, size_t key);
+void ctl__queue_add_after(struct ctl *c, size_t key, simtime d);
+void ctl__queue_add_rate_limited(struct ctl *c, size_t key);
+void ctl__queue_forget(struct ctl *c, size_t key);
+/* Workers start: every dirty key gets its sync scheduled. */
+void ctl__queue_start(struct ctl *c);
+/* A new process: cancels everything pending, forgets every key. */
+void ctl__queue_reset(struct ctl *c);
+/* §16: the caches moved on; re-adds keys whose own writes are visible. */
+void ctl__queue_rywo_check(struct ctl *c);
+
+/* --- sync.c -----------------------------------------------------------------
+ */
+
+/* sync(key) (§3.3) and the requeue decision (step 6). */
+void ctl__process(struct ctl *c, size_t key);
+
+/* --- revisions.c ------------------------------------------------------------
+ */
+
+/* ListRevisions: owned-or-orphan revisions matching the selector, sorted
+ * by (revision, creationTimestamp, name), into c->revlist. */
+void ctl__list_revisions(struct ctl *c, const struct object *set);
+/* getStatefulSetRevisions: sets p->cur_rev, p->upd_rev, collision. */
+int ctl__get_revisions(struct ctl__pass *p);
+/* truncateHistory with the given live revisions (either may be NULL). */
+int ctl__truncate_history(struct ctl__pass *p, const struct object *cur,
+                          const struct object *upd);
+/* The revision hash label value for a template digest and a count. */
+void ctl__revision_hash(char *buf, size_t n, uint64_t digest,
+                        int32_t collision_count);
+
+/* --- podctl.c ---------------------------------------------------------------
+ */
+
+/* newVersionedStatefulSetPod for a slot, in the run's arena. */
+const struct object *ctl__build_pod(struct ctl__pass *p,
+                                    const struct ctl__slot *s);
+/* The template a placeholder at this ordinal is built from (§5.2). */
+bool ctl__placeholder_at_update(const struct ctl__pass *p, int32_t ordinal);
+
+/* Each returns 0 or -1 with p->err filled. */
+int ctl__create_stateful_pod(struct ctl__pass *p, const struct object *pod);
+int ctl__create_missing_claims(struct ctl__pass *p, const struct object *pod);
+int ctl__update_stateful_pod(struct ctl__pass *p, const struct object *pod);
+/* DeleteStatefulPod; *st gets the API answer. */
+int ctl__delete_stateful_pod(struct ctl__pass *p, const struct object *pod,
+                             enum api_status *st);
+int ctl__claims_match_retention(struct ctl__pass *p,
+                                const struct ctl__podref *pod, bool *match);
+int ctl__update_claims_for_retention(struct ctl__pass *p,
+                                     const struct ctl__podref *pod);
+int ctl__pod_claim_is_stale(struct ctl__pass *p, const struct ctl__podref *pod,
+                            bool *stale);
+struct ctl__podref ctl__podref_of(const struct object *pod);
+
+/* --- status.c ----------------------------------------------------------------
+ */
+
+/* updateStatus over the claimed pods (Step C). */
+void ctl__status_from_pods(struct ctl__pass *p);
+/* updateStatus over replicas and condemned (Steps H-K). */
+void ctl__status_from_slots(struct ctl__pass *p);
+/* updateStatefulSetStatus (§7.2): 0, or -1 with *err filled. */
+int ctl__status_write(struct ctl__pass *p, struct ctl__err *err);
+
+/* --- control.c / rollout.c
+ * ------------------------------------------------------ */
+
+/* UpdateStatefulSet: the pass; 0 or -1 (p->err). */
+int ctl__update_statefulset(struct ctl__pass *p);
+/* Step L for RollingUpdate. */
+int ctl__rolling_update(struct ctl__pass *p);
+
+#endif
