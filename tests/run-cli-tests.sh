@@ -14,13 +14,13 @@ trap 'rm -rf "$tmp"' EXIT
 
 check() { # check NAME WANT_RC CMD...
   name=$1
-  want=$2
+  want_rc=$2
   shift 2
   n=$((n + 1))
   "$@" >"$tmp/out" 2>"$tmp/err"
   rc=$?
-  if [ "$rc" -ne "$want" ]; then
-    echo "FAIL $name: exit $rc, want $want"
+  if [ "$rc" -ne "$want_rc" ]; then
+    echo "FAIL $name: exit $rc, want $want_rc"
     sed 's/^/    /' "$tmp/err" | head -5
     fail=$((fail + 1))
     return 1
@@ -30,16 +30,16 @@ check() { # check NAME WANT_RC CMD...
 
 for f in tests/bad/*.yaml; do
   [ -e "$f" ] || continue
-  want=$(sed -n '1s/^# expect: //p' "$f")
+  expect_msg=$(sed -n '1s/^# expect: //p' "$f")
   if check "$f" 2 "$bin" validate "$f"; then
     got=$(head -1 "$tmp/err")
     case "$got" in
-      "$f:"[0-9]*:[0-9]*": $want")
+      "$f:"[0-9]*:[0-9]*": $expect_msg")
         ;;
       *)
         echo "FAIL $f: message"
         echo "    got:  $got"
-        echo "    want: $f:LINE:COL: $want"
+        echo "    want: $f:LINE:COL: $expect_msg"
         fail=$((fail + 1))
         ;;
     esac
