@@ -174,8 +174,7 @@ static const char *resolve1(struct t *t, const char *name)
   return n == 0 ? "" : n == 1 ? ips[0] : "*";
 }
 
-/* --- slices and conditions -------------------------------------------------
- */
+/* --- slices and conditions ------------------------------------------------ */
 
 static void
 a_ready_pod_of_a_headless_service_gets_a_ready_endpoint(void **state)
@@ -486,8 +485,7 @@ a_deleted_service_loses_its_slices_through_the_collector(void **state)
   assert_int_equal(engine_pending(t->f.engine), 0);
 }
 
-/* --- DNS -------------------------------------------------------------------
- */
+/* --- DNS ------------------------------------------------------------------ */
 
 static void dns_short_and_full_names_resolve_to_the_pod(void **state)
 {

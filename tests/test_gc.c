@@ -140,8 +140,7 @@ static const struct object *get(struct t *t, enum obj_kind k, const char *n)
   return fixture_get(&t->f, k, n);
 }
 
-/* --- background ------------------------------------------------------------
- */
+/* --- background ----------------------------------------------------------- */
 
 static void
 background_delete_of_a_set_removes_its_pods_revisions_and_claims(void **state)
@@ -201,8 +200,7 @@ static void pods_deleted_by_the_collector_terminate_gracefully(void **state)
   assert_int_equal(p->meta.deletion_grace_period_seconds, 30);
 }
 
-/* --- foreground ------------------------------------------------------------
- */
+/* --- foreground ----------------------------------------------------------- */
 
 static void foreground_owner_waits_for_blocking_dependents(void **state)
 {
@@ -225,6 +223,28 @@ static void foreground_owner_waits_for_blocking_dependents(void **state)
   /* The kubelet's final delete: then the set goes too. */
   delete (t, KIND_POD, "web-0", PROPAGATE_DEFAULT, 0);
   assert_null(get(t, KIND_POD, "web-0"));
+  run_for(t, SIM_SEC(1));
+  assert_null(get(t, KIND_STATEFULSET, "web"));
+}
+
+static void
+a_dependent_added_during_foreground_deletion_is_deleted_too(void **state)
+{
+  struct t *t = *state;
+  const struct object *s = sts(t, "web");
+
+  pod(t, "web-0", s, true);
+  run_for(t, SIM_SEC(1));
+  delete (t, KIND_STATEFULSET, "web", PROPAGATE_FOREGROUND, -1);
+  run_for(t, SIM_SEC(1));
+  /* A racing controller adds a blocking dependent meanwhile. */
+  pod(t, "web-1", get(t, KIND_STATEFULSET, "web"), true);
+  run_for(t, SIM_SEC(1));
+  assert_true(meta_is_deleting(&get(t, KIND_POD, "web-1")->meta));
+  delete (t, KIND_POD, "web-0", PROPAGATE_DEFAULT, 0);
+  run_for(t, SIM_SEC(1));
+  assert_non_null(get(t, KIND_STATEFULSET, "web"));
+  delete (t, KIND_POD, "web-1", PROPAGATE_DEFAULT, 0);
   run_for(t, SIM_SEC(1));
   assert_null(get(t, KIND_STATEFULSET, "web"));
 }
@@ -273,8 +293,7 @@ static void foreground_deletion_goes_through_a_pod_to_its_claims(void **state)
   assert_null(get(t, KIND_STATEFULSET, "web"));
 }
 
-/* --- orphan ----------------------------------------------------------------
- */
+/* --- orphan --------------------------------------------------------------- */
 
 static void orphan_delete_keeps_dependents_without_the_reference(void **state)
 {
@@ -299,8 +318,7 @@ static void orphan_delete_keeps_dependents_without_the_reference(void **state)
   assert_non_null(get(t, KIND_POD, "web-0"));
 }
 
-/* --- identity by uid -------------------------------------------------------
- */
+/* --- identity by uid ------------------------------------------------------ */
 
 static void dependents_of_a_recreated_owner_are_garbage(void **state)
 {
@@ -362,8 +380,7 @@ static void a_dependent_survives_while_one_of_its_owners_remains(void **state)
   assert_null(get(t, KIND_POD, "shared"));
 }
 
-/* --- PVC retention through pod references ----------------------------------
- */
+/* --- PVC retention through pod references --------------------------------- */
 
 static void a_claim_owned_by_a_pod_goes_when_the_pod_is_gone(void **state)
 {
@@ -400,8 +417,7 @@ a_claim_pointing_at_an_old_pod_incarnation_is_collected(void **state)
   assert_non_null(get(t, KIND_POD, "web-1"));
 }
 
-/* --- no double deletes, retries --------------------------------------------
- */
+/* --- no double deletes, retries ------------------------------------------- */
 
 static void a_dependent_already_terminating_is_not_deleted_again(void **state)
 {
@@ -463,6 +479,7 @@ int main(void)
       T(the_collector_reacts_after_the_watch_delay_and_a_round_trip),
       T(pods_deleted_by_the_collector_terminate_gracefully),
       T(foreground_owner_waits_for_blocking_dependents),
+      T(a_dependent_added_during_foreground_deletion_is_deleted_too),
       T(foreground_owner_does_not_wait_for_non_blocking_dependents),
       T(foreground_deletion_goes_through_a_pod_to_its_claims),
       T(orphan_delete_keeps_dependents_without_the_reference),

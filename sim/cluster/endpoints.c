@@ -158,8 +158,7 @@ static uint64_t hash_str(uint64_t h, const char *s)
   return sim_fnv1a(h, s, strlen(s) + 1);
 }
 
-/* --- services by (namespace, name) -----------------------------------------
- */
+/* --- services by (namespace, name) ---------------------------------------- */
 
 static size_t svc_hash(const char *ns, const char *name)
 {
@@ -220,8 +219,7 @@ static bool svc_has_selector(const struct ep_service *s)
   return s->obj && s->obj->u.svc.selector.nr > 0;
 }
 
-/* --- members by (service, pod) ---------------------------------------------
- */
+/* --- members by (service, pod) -------------------------------------------- */
 
 static size_t mem_hash(uint64_t svc_id, const char *pod)
 {
@@ -310,8 +308,7 @@ static struct ep_member *member_alloc(struct eps *c)
   return m;
 }
 
-/* --- slices ----------------------------------------------------------------
- */
+/* --- slices --------------------------------------------------------------- */
 
 /* The uid of the Service that owns a slice version, 0 if none. */
 static uint64_t slice_owner(const struct object *o)
@@ -395,8 +392,7 @@ static struct ep_slice *slice_with_room(struct eps *c, struct ep_service *s)
   return slice_add(s, slice_name(c, s));
 }
 
-/* --- endpoints -------------------------------------------------------------
- */
+/* --- endpoints ------------------------------------------------------------ */
 
 /* ShouldPodBeInEndpoints(pod, includeTerminating=true). */
 static bool pod_eligible(const struct object *pod)
@@ -450,8 +446,7 @@ static int endpoint_cmp(const void *pa, const void *pb)
   return (a->target_uid > b->target_uid) - (a->target_uid < b->target_uid);
 }
 
-/* --- membership ------------------------------------------------------------
- */
+/* --- membership ----------------------------------------------------------- */
 
 static void member_remove(struct eps *c, struct ep_member *m)
 {
@@ -528,8 +523,7 @@ static void member_delete(struct eps *c, struct ep_service *s, const char *pod,
   }
 }
 
-/* --- the work queue --------------------------------------------------------
- */
+/* --- the work queue ------------------------------------------------------- */
 
 static void work(struct engine *e, uint64_t subject, uint64_t arg, void *ctx);
 static void retry_fire(struct engine *e, uint64_t subject, uint64_t arg,
@@ -612,8 +606,7 @@ static void retry_fire(struct engine *e, uint64_t subject, uint64_t arg,
   schedule_retry_timer(c);
 }
 
-/* --- syncing a Service -----------------------------------------------------
- */
+/* --- syncing a Service ---------------------------------------------------- */
 
 /* setEndpointSliceLabels: the Service's labels, then the controller's. */
 static struct kv_list build_labels(struct eps *c, const struct ep_service *s)
@@ -839,8 +832,7 @@ static void work(struct engine *e, uint64_t subject, uint64_t arg, void *ctx)
     schedule_work(c, now + c->env.s->timings.v[TIMING_API_LATENCY]);
 }
 
-/* --- informer handlers -----------------------------------------------------
- */
+/* --- informer handlers ---------------------------------------------------- */
 
 struct pod_visit {
   struct eps *c;
@@ -992,8 +984,7 @@ static void on_slice(struct informer *inf, enum watch_type t,
   enqueue(c, s);
 }
 
-/* --- the component ---------------------------------------------------------
- */
+/* --- the component -------------------------------------------------------- */
 
 void *endpoints_start(const struct cluster_env *env)
 {
@@ -1047,8 +1038,7 @@ void endpoints_stop(void *state)
   free(c);
 }
 
-/* --- DNS --------------------------------------------------------------------
- */
+/* --- DNS ------------------------------------------------------------------ */
 
 #define DNS_ZONE "svc.cluster.local"
 #define DNS_NDOTS 5 /* the pod resolv.conf's options ndots:5 */

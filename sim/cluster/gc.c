@@ -142,8 +142,7 @@ struct gc {
   VEC(uint64_t) scratch_uids;
 };
 
-/* --- the uid index ---------------------------------------------------------
- */
+/* --- the uid index -------------------------------------------------------- */
 
 static size_t uid_slot(const struct gc *gc, uint64_t uid)
 {
@@ -208,8 +207,7 @@ static void index_del(struct gc *gc, uint64_t uid)
   gc->slots_nr--;
 }
 
-/* --- nodes -----------------------------------------------------------------
- */
+/* --- nodes ---------------------------------------------------------------- */
 
 static struct gc_node *node_alloc(struct gc *gc, uint64_t uid)
 {
@@ -277,8 +275,7 @@ static const char *ref_namespace(enum obj_kind k, const char *dep_ns)
   return k != KIND_NONE && !obj_kind_namespaced(k) ? "" : dep_ns;
 }
 
-/* --- work queues -----------------------------------------------------------
- */
+/* --- work queues ---------------------------------------------------------- */
 
 static void work(struct engine *e, uint64_t subject, uint64_t arg, void *ctx);
 static void retry_fire(struct engine *e, uint64_t subject, uint64_t arg,
@@ -388,8 +385,7 @@ static void retry_fire(struct engine *e, uint64_t subject, uint64_t arg,
   schedule_retry_timer(gc);
 }
 
-/* --- the graph builder -----------------------------------------------------
- */
+/* --- the graph builder ---------------------------------------------------- */
 
 static void unlink_edge(struct gc_node *n, size_t e)
 {
@@ -412,7 +408,8 @@ static void unlink_edge(struct gc_node *n, size_t e)
   edge->owner = NULL;
 }
 
-static void link_edge(struct gc_node *n, size_t e, struct gc_node *o)
+static void link_edge(struct gc *gc, struct gc_node *n, size_t e,
+                      struct gc_node *o)
 {
   struct gc_dep d = {n, e};
 
@@ -423,8 +420,10 @@ static void link_edge(struct gc_node *n, size_t e, struct gc_node *o)
     o->blocking++;
     /* A new blocking dependent of an owner already waiting for its
      * dependents must be deleted too. */
-    if (o->deleting_dependents)
+    if (o->deleting_dependents) {
       o->rescan = true;
+      enqueue_delete(gc, o);
+    }
   }
 }
 
@@ -517,11 +516,11 @@ static void set_owners(struct gc *gc, struct gc_node *n, const struct meta *m,
       continue; /* a self-reference: no edge */
     if (!o) {
       o = virtual_owner(gc, n, r);
-      link_edge(n, n->owners.nr - 1, o);
+      link_edge(gc, n, n->owners.nr - 1, o);
       enqueue_delete(gc, o);
       continue;
     }
-    link_edge(n, n->owners.nr - 1, o);
+    link_edge(gc, n, n->owners.nr - 1, o);
   }
 }
 
@@ -620,8 +619,7 @@ static void on_event(struct informer *inf, enum watch_type t,
     remove_node(gc, n);
 }
 
-/* --- the workers -----------------------------------------------------------
- */
+/* --- the workers ---------------------------------------------------------- */
 
 /* A live GET of the node's object; NULL if absent or re-created. */
 static const struct object *live_get(struct gc *gc, const struct gc_node *n)
@@ -1030,8 +1028,7 @@ static void work(struct engine *e, uint64_t subject, uint64_t arg, void *ctx)
     schedule_work(gc, now + gc->env.s->timings.v[TIMING_API_LATENCY]);
 }
 
-/* --- the component ---------------------------------------------------------
- */
+/* --- the component -------------------------------------------------------- */
 
 void *gc_start(const struct cluster_env *env)
 {
