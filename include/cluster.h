@@ -73,6 +73,13 @@ void storage_stop(void *state);
 /* attachdetach.c: the attach/detach controller and VolumeAttachments. */
 void *attachdetach_start(const struct cluster_env *env);
 void attachdetach_stop(void *state);
+/* Whether the A/D controller attaches pv (a CSI volume whose driver needs
+ * attach); the kubelet waits for volumesAttached only for these. */
+bool attachdetach_volume_attachable(const struct pv *pv);
+/* The volume's name in node.status.volumesAttached and volumesInUse, as
+ * upstream: "kubernetes.io/csi/<driver>^<volumeHandle>". snprintf-like:
+ * returns the length it needs. */
+size_t attachdetach_unique_name(const struct pv *pv, char *buf, size_t n);
 
 /* gc.c: the garbage collector (ownerReferences, cascading deletion). */
 void *gc_start(const struct cluster_env *env);
