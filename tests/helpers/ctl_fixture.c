@@ -133,7 +133,7 @@ void ctlfx_set_image(struct ctl_fx *x, const char *image)
   struct container *c = arena_memdup(&x->f.s.arena, t->spec.containers,
                                      t->spec.containers_nr * sizeof(*c));
 
-  c[0].image = image;
+  c[0].image = arena_strdup(&x->f.s.arena, image); /* callers reuse buffers */
   t->spec.containers = c;
   ctlfx_update_set(x, &s);
 }
@@ -212,6 +212,66 @@ void ctlfx_delete(struct ctl_fx *x, const char *pod)
 
   if (api_delete(x->f.api, "kubectl", KIND_POD, "default", pod, &o) != API_OK)
     fail_msg("delete %s: %s", pod, api_last_error(x->f.api));
+}
+
+struct round_ctx {
+  const char *names[4096];
+  size_t nr;
+};
+
+static bool collect_pod(const struct object *o, void *ctx)
+{
+  struct round_ctx *r = ctx;
+
+  if (r->nr < sizeof(r->names) / sizeof(r->names[0]))
+    r->names[r->nr++] = o->meta.name;
+  return true;
+}
+
+static bool held(const char *const *hold, const char *name)
+{
+  for (; hold && *hold; hold++)
+    if (!strcmp(*hold, name))
+      return true;
+  return false;
+}
+
+int ctlfx_kubelet_round(struct ctl_fx *x, const char *const *hold)
+{
+  static struct round_ctx r;
+  int changes = 0;
+
+  r.nr = 0;
+  api_list(x->f.api, KIND_POD, "default", NULL, collect_pod, &r);
+  for (size_t i = 0; i < r.nr; i++) {
+    const struct object *p = ctlfx_pod(x, r.names[i]);
+    if (!p || held(hold, r.names[i]))
+      continue;
+    if (p->meta.deletion_timestamp != SIMTIME_NEVER) {
+      ctlfx_finish(x, r.names[i]);
+      changes++;
+    } else if (p->u.pod.status.phase == POD_PENDING) {
+      if (!p->u.pod.spec.node_name)
+        ctlfx_bind(x, r.names[i]);
+      ctlfx_ready(x, r.names[i]);
+      changes++;
+    }
+  }
+  return changes;
+}
+
+void ctlfx_converge(struct ctl_fx *x, simtime limit, const char *const *hold)
+{
+  simtime end = ctlfx_now(x) + limit;
+
+  while (ctlfx_now(x) < end) {
+    ctlfx_run(x, SIM_MS(100));
+    if (!ctlfx_kubelet_round(x, hold)) {
+      ctlfx_run(x, SIM_MS(100));
+      if (!ctlfx_kubelet_round(x, hold))
+        return;
+    }
+  }
 }
 
 int ctlfx_events(struct ctl_fx *x, const char *reason)

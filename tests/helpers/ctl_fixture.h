@@ -75,6 +75,15 @@ void ctlfx_finish(struct ctl_fx *x, const char *pod);
 /* A user delete with the default grace (bound pods terminate). */
 void ctlfx_delete(struct ctl_fx *x, const char *pod);
 
+/*
+ * An ideal kubelet, one round: every terminating pod is removed, every
+ * Pending pod is bound and made Running and Ready, unless its name is in
+ * the NULL-terminated list `hold` (left as it is). Returns the changes.
+ */
+int ctlfx_kubelet_round(struct ctl_fx *x, const char *const *hold);
+/* Rounds of 100 ms until one changes nothing (at most `limit`). */
+void ctlfx_converge(struct ctl_fx *x, simtime limit, const char *const *hold);
+
 /* Events from the statefulset-controller. */
 int ctlfx_events(struct ctl_fx *x, const char *reason);
 bool ctlfx_event_msg(struct ctl_fx *x, const char *reason, const char *msg);
