@@ -124,17 +124,17 @@ static bool str_list_has(const struct str_list *l, const char *s)
   return false;
 }
 
-bool kl__node_reported(const struct kl_node *n, const char *pv)
+bool kl__node_reported(const struct kl_node *n, const char *name)
 {
   for (size_t i = 0; i < n->reported.nr; i++)
-    if (!strcmp(n->reported.v[i], pv))
+    if (!strcmp(n->reported.v[i], name))
       return true;
   return false;
 }
 
-bool kl__node_attached(const struct kl_node *n, const char *pv)
+bool kl__node_attached(const struct kl_node *n, const char *name)
 {
-  return n->node && str_list_has(&n->node->u.node.volumes_attached, pv);
+  return n->node && str_list_has(&n->node->u.node.volumes_attached, name);
 }
 
 /* --- the Lease -------------------------------------------------------------
@@ -301,10 +301,13 @@ static void status_schedule(struct kl_node *n, simtime at)
 
 void kl__node_status_dirty(struct kl_node *n)
 {
-  simtime now = engine_now(n->ks->engine);
+  simtime upd = n->ks->tm->v[TIMING_NODE_STATUS_UPDATE];
+  simtime at = kl__align(n->t0, upd, engine_now(n->ks->engine));
 
-  status_schedule(
-      n, kl__align(n->t0, n->ks->tm->v[TIMING_NODE_STATUS_UPDATE], now));
+  /* One tick per period: a change right after a tick waits for the next. */
+  if (at <= n->last_tick)
+    at = n->last_tick + upd;
+  status_schedule(n, at);
 }
 
 struct status_patch {
@@ -382,6 +385,7 @@ static void status_tick(struct engine *e, uint64_t subject, uint64_t arg,
     return;
   n->status_timer = 0;
   n->status_at = SIMTIME_NEVER;
+  n->last_tick = now;
   kl__vol_in_use(n);
   p.n = n;
   p.report_due = n->last_report == SIMTIME_NEVER || now >= n->last_report + rep;
@@ -456,6 +460,7 @@ static struct kl_node *node_start(struct kubelets *ks, const struct object *o)
   n->machine = MACHINE_UP;
   n->last_report = SIMTIME_NEVER;
   n->status_at = SIMTIME_NEVER;
+  n->last_tick = -1;
   n->ip_next = 2;
   VEC_PUSH(&ks->by_index, n);
   pos = node_pos(ks, n->name, &found);

@@ -125,6 +125,8 @@ struct kl_vol {
   const struct pod_volume *spec; /* a VOLSRC_PVC volume of the pod */
   const char *pv;                /* resolved PV name, NULL until bound */
   bool attachable;               /* PVSRC_CSI */
+  const char *unique;            /* attachable: its name in volumesInUse and
+                                    volumesAttached (kubernetes.io/csi/...) */
   enum kl_vol_state state;
   uint64_t timer; /* mount / unmount in progress */
   int writers;    /* running containers writing to it */
@@ -208,6 +210,7 @@ struct kl_node {
   /* Node status loop. */
   uint64_t status_timer;
   simtime status_at;          /* when status_timer fires */
+  simtime last_tick;          /* the last tick ran then (-1: none yet) */
   simtime last_report;        /* SIMTIME_NEVER: never reported */
   VEC(const char *) reported; /* volumesInUse last posted, sorted */
   VEC(const char *) in_use;   /* scratch: volumesInUse now */
@@ -293,10 +296,10 @@ simtime kl__latency(struct kl_node *n, enum timing_id id);
 
 /* kubelet.c: the node status loop should run at its next tick. */
 void kl__node_status_dirty(struct kl_node *n);
-/* kubelet.c: whether pv is in the volumesInUse the node last reported. */
-bool kl__node_reported(const struct kl_node *n, const char *pv);
-/* kubelet.c: whether the Node's status.volumesAttached lists pv. */
-bool kl__node_attached(const struct kl_node *n, const char *pv);
+/* kubelet.c: whether name is in the volumesInUse the node last reported. */
+bool kl__node_reported(const struct kl_node *n, const char *name);
+/* kubelet.c: whether the Node's status.volumesAttached lists name. */
+bool kl__node_attached(const struct kl_node *n, const char *name);
 
 /* --- kubelet_pod.c ---------------------------------------------------------
  */

@@ -246,6 +246,10 @@ void kl__probe_start(struct kl_pod *kp, struct kl_ctr *c)
   }
   /* Without a readiness probe a container is ready once started. */
   c->ready = !c->readiness.spec && c->started;
+  /* The manual probe at the start runs now, in the same sync (no extra
+   * status write for it). */
+  if (c->readiness.manual == now && advance(kp, c, &c->readiness, now))
+    c->ready = c->readiness.result && c->started;
   kl__probe_plan(kp, c);
 }
 

@@ -17,8 +17,10 @@
  *
  * Other volume sources (configMap, secret, emptyDir, hostPath in the pod)
  * are treated as set up at once; the application writes only to claims.
- * volumesInUse and volumesAttached name volumes by PV name (upstream: the
- * unique volume name "kubernetes.io/csi/<driver>^<handle>").
+ * volumesInUse and volumesAttached name a volume as upstream does, by its
+ * unique name "kubernetes.io/csi/<driver>^<volumeHandle>" (the attach/detach
+ * controller must use the same); a bare PV name in volumesAttached is
+ * accepted too.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,7 +123,20 @@ static bool resolve(struct kl_pod *kp, struct kl_vol *v)
     return false;
   v->pv = pv->meta.name;
   v->attachable = pv->u.pv.spec.source == PVSRC_CSI;
+  if (v->attachable) {
+    /* csiPlugin.GetVolumeName, prefixed with the plugin name. */
+    const struct pv_spec *ps = &pv->u.pv.spec;
+    v->unique =
+        arena_printf(ks->arena, "kubernetes.io/csi/%s^%s",
+                     ps->csi_driver ? ps->csi_driver : "",
+                     ps->volume_handle ? ps->volume_handle : pv->meta.name);
+  }
   return true;
+}
+
+static bool attached(const struct kl_node *n, const struct kl_vol *v)
+{
+  return kl__node_attached(n, v->unique) || kl__node_attached(n, v->pv);
 }
 
 static void vol_timer_fn(struct engine *e, uint64_t subject, uint64_t arg,
@@ -155,8 +170,7 @@ static void reconcile_pod(struct kl_pod *kp)
       dirty |= v->attachable; /* desired: to be reported in use */
     }
     if (v->state == KV_WAIT_ATTACH &&
-        (!v->attachable ||
-         (kl__node_reported(n, v->pv) && kl__node_attached(n, v->pv))))
+        (!v->attachable || (kl__node_reported(n, v->unique) && attached(n, v))))
       mount_start(kp, i);
   }
   if (!claims_pending)
@@ -281,7 +295,7 @@ void kl__vol_in_use(struct kl_node *n)
       if (v->pv && v->attachable &&
           (v->state == KV_WAIT_ATTACH || v->state == KV_MOUNTING ||
            v->state == KV_MOUNTED || v->state == KV_UNMOUNTING))
-        VEC_PUSH(&n->in_use, v->pv);
+        VEC_PUSH(&n->in_use, v->unique);
     }
   }
   if (n->in_use.nr > 1)
