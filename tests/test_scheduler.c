@@ -144,8 +144,7 @@ static const struct seen *bound_seen(struct t *t, const char *pod_name)
   return NULL;
 }
 
-/* --- object builders --------------------------------------------------------
- */
+/* --- object builders --- */
 
 static struct kv_list labels1(struct t *t, const char *k, const char *v)
 {
@@ -228,8 +227,7 @@ static const struct object *storage_class(struct t *t, const char *name,
   return create(t, &o);
 }
 
-/* --- node changes (the node lifecycle controller, kubectl) ------------------
- */
+/* --- node changes (the node lifecycle controller, kubectl) --- */
 
 struct node_change {
   int what; /* 0 cordon, 1 ready status, 2 taint, 3 label, 4 uncordon */
@@ -308,8 +306,7 @@ static void label(struct t *t, const char *node, const char *key,
   node_do(t, node, (struct node_change){.what = 3, .key = key, .value = value});
 }
 
-/* --- the PV controller, played by the test
- * ------------------------------------- */
+/* --- the PV controller, played by the test --- */
 
 struct bind_claim {
   const char *pv;
@@ -371,8 +368,7 @@ static const char *const PREEMPT_NONE_3 =
     "preemption: 0/3 nodes are available: 3 Preemption is not helpful for "
     "scheduling..";
 
-/* --- binding ----------------------------------------------------------------
- */
+/* --- binding --- */
 
 static void binds_a_pending_pod_to_a_ready_node(void **state)
 {
@@ -556,8 +552,7 @@ static void preferred_node_affinity_wins_the_score(void **state)
   assert_string_equal(node_of(t, "web-0"), "node-3");
 }
 
-/* --- pod anti-affinity, spreading
- * ------------------------------------------------ */
+/* --- pod anti-affinity, spreading --- */
 
 static void
 anti_affinity_spreads_three_replicas_and_leaves_the_fourth_pending(void **state)
@@ -645,14 +640,32 @@ static void existing_pods_anti_affinity_is_honoured(void **state)
       "helpful for scheduling..");
 }
 
+static bool big_node(struct object *o, void *arg)
+{
+  (void)arg;
+  o->u.node.cpu_allocatable_milli = 64000;
+  o->u.node.memory_allocatable = INT64_C(256) << 30;
+  return true;
+}
+
 static void statefulset_pods_of_one_set_land_on_different_nodes(void **state)
 {
   struct t *t = *state;
   const char *names[] = {"web-0", "web-1", "web-2"};
 
+  /*
+   * node-1 is 16 times larger, so LeastAllocated alone would stack every
+   * pod there; the system-default topology spread (same owner, per host
+   * and zone) puts them on three nodes.
+   */
+  assert_int_equal(api_patch(t->f.api, "kubelet", KIND_NODE, "", "node-1", 0,
+                             big_node, NULL, NULL),
+                   API_OK);
   start(t);
   for (int i = 0; i < 3; i++) {
-    create_pod(t, names[i]);
+    struct object o = web_pod(t, names[i], NULL);
+    requests(t, &o, 1000, INT64_C(1) << 30);
+    create(t, &o);
     run_to(t, engine_now(t->f.engine) + SIM_SEC(1));
   }
   assert_string_not_equal(node_of(t, "web-0"), node_of(t, "web-1"));
@@ -660,8 +673,67 @@ static void statefulset_pods_of_one_set_land_on_different_nodes(void **state)
   assert_string_not_equal(node_of(t, "web-1"), node_of(t, "web-2"));
 }
 
-/* --- resources
- * --------------------------------------------------------------------- */
+static void pods_without_an_owner_stack_on_the_larger_node(void **state)
+{
+  struct t *t = *state;
+
+  assert_int_equal(api_patch(t->f.api, "kubelet", KIND_NODE, "", "node-1", 0,
+                             big_node, NULL, NULL),
+                   API_OK);
+  start(t);
+  for (int i = 0; i < 3; i++) {
+    char name[16];
+    struct object o;
+    snprintf(name, sizeof(name), "p-%d", i);
+    o = fixture_pod(&t->f, arena_strdup(&t->f.s.arena, name), NULL);
+    requests(t, &o, 1000, INT64_C(1) << 30);
+    create(t, &o);
+    run_to(t, engine_now(t->f.engine) + SIM_SEC(1));
+    assert_string_equal(node_of(t, name), "node-1");
+  }
+}
+
+/* A bare pod labelled app=<app> on the named node. */
+static void pod_on(struct t *t, const char *name, const char *app,
+                   const char *node)
+{
+  struct object o = fixture_pod(&t->f, name, NULL);
+
+  o.meta.labels = labels1(t, "app", app);
+  o.u.pod.spec.node_selector = labels1(t, "kubernetes.io/hostname", node);
+  create(t, &o);
+}
+
+static void preferred_anti_affinity_avoids_matching_pods(void **state)
+{
+  (void)state;
+  /* Without the preference node-1 and node-2 tie; over several seeds
+   * the random tie-break would pick node-1 at least once. */
+  for (uint64_t seed = 1; seed <= 8; seed++) {
+    struct t *t = make(3, seed);
+    void *st = t;
+    struct object o = fixture_pod(&t->f, "client", NULL);
+    struct weighted_pod_affinity_term *w =
+        arena_calloc(&t->f.s.arena, 1, sizeof(*w));
+
+    taint(t, "node-3", "dedicated", "x", TAINT_NO_SCHEDULE);
+    start(t);
+    pod_on(t, "db", "db", "node-1");
+    pod_on(t, "cache", "cache", "node-2");
+    run_to(t, SIM_SEC(1));
+    w->weight = 100;
+    w->term.selector.match_labels = labels1(t, "app", "db");
+    w->term.topology_key = "kubernetes.io/hostname";
+    o.u.pod.spec.affinity.pod_anti_affinity_preferred = w;
+    o.u.pod.spec.affinity.pod_anti_affinity_preferred_nr = 1;
+    create(t, &o);
+    run_to(t, SIM_SEC(2));
+    assert_string_equal(node_of(t, "client"), "node-2");
+    teardown(&st);
+  }
+}
+
+/* --- resources --- */
 
 static void cpu_memory_and_pod_count_are_checked(void **state)
 {
@@ -753,8 +825,7 @@ static void deleting_a_pod_frees_room_for_a_parked_one(void **state)
   assert_true(bound_seen(t, "b")->at < SIM_SEC(20) + SIM_MS(100));
 }
 
-/* --- volumes
- * ------------------------------------------------------------------------ */
+/* --- volumes --- */
 
 static void bound_volume_node_affinity_restricts_the_zone(void **state)
 {
@@ -1032,8 +1103,62 @@ static void unbound_immediate_claim_makes_the_pod_unschedulable(void **state)
   assert_string_equal(node_of(t, "web-0"), "node-1");
 }
 
-/* --- the queue
- * ------------------------------------------------------------------------ */
+static void a_pod_waiting_in_prebind_counts_on_its_node(void **state)
+{
+  struct t *t = *state;
+  struct object c = fixture_pvc(&t->f, "data-a", "standard", 1 << 20);
+  struct object a = web_pod(t, "a", "data-a"), b = web_pod(t, "b", NULL);
+
+  storage_class(t, "standard", BINDING_WAIT_FOR_FIRST_CONSUMER,
+                "ebs.csi.aws.com");
+  create(t, &c);
+  requests(t, &a, 3000, 0);
+  requests(t, &b, 3000, 0);
+  start(t);
+  create(t, &a);
+  run_to(t, SIM_SEC(1));
+  assert_null(node_of(t, "a")); /* assumed, waiting for its claim */
+  create(t, &b);
+  run_to(t, SIM_SEC(2));
+  assert_null(node_of(t, "b"));
+  assert_string_equal(last_event(t, "b", "FailedScheduling")->message,
+                      "0/1 nodes are available: 1 Insufficient cpu. "
+                      "preemption: 0/1 nodes are available: 1 No preemption "
+                      "victims found for incoming pod..");
+}
+
+static void a_volume_chosen_for_one_pod_is_not_offered_to_the_next(void **state)
+{
+  struct t *t = *state;
+  struct object c0 = fixture_pvc(&t->f, "data-web-0", "local", 1 << 20);
+  struct object c1 = fixture_pvc(&t->f, "data-web-1", "local", 1 << 20);
+  struct object p0 = web_pod(t, "web-0", "data-web-0");
+  struct object p1 = web_pod(t, "web-1", "data-web-1");
+
+  /* A slow watch: the second cycle runs before the scheduler sees its
+   * own claimRef write, so only its assume cache keeps the PV taken. */
+  t->f.s.timings.v[TIMING_WATCH_DELAY] = SIM_MS(50);
+  storage_class(t, "local", BINDING_WAIT_FOR_FIRST_CONSUMER,
+                "kubernetes.io/no-provisioner");
+  pv_in(t, "local-2", "local", "kubernetes.io/hostname", "node-2", NULL);
+  create(t, &c0);
+  create(t, &c1);
+  start(t);
+  create(t, &p0);
+  create(t, &p1);
+  run_to(t, SIM_MS(80));
+  assert_string_equal(
+      fixture_get(&t->f, KIND_PV, "local-2")->u.pv.spec.claim_ref.name,
+      "data-web-0");
+  assert_non_null(last_event(t, "web-1", "FailedScheduling"));
+  assert_string_equal(last_event(t, "web-1", "FailedScheduling")->message,
+                      "0/3 nodes are available: 3 node(s) didn't find "
+                      "available persistent volumes to bind. preemption: 0/3 "
+                      "nodes are available: 3 Preemption is not helpful for "
+                      "scheduling..");
+}
+
+/* --- the queue --- */
 
 static void backoff_doubles_from_one_second_to_the_ten_second_cap(void **state)
 {
@@ -1114,6 +1239,56 @@ static void uncordon_wakes_a_pod_parked_by_the_cordon(void **state)
   assert_string_equal(node_of(t, "web-0"), "node-1");
 }
 
+static simtime bound_after_early_label(int minor)
+{
+  struct t *t = make(3, 1);
+  void *st = t;
+  struct object o = web_pod(t, "web-0", NULL);
+  simtime at;
+
+  t->f.s.kubernetes_minor = minor;
+  o.u.pod.spec.node_selector = labels1(t, "disk", "ssd");
+  start(t);
+  create(t, &o);
+  run_to(t, SIM_MS(500));
+  label(t, "node-2", "disk", "ssd"); /* still inside the 1 s back-off */
+  run_to(t, SIM_SEC(5));
+  at = bound_seen(t, "web-0")->at;
+  teardown(&st);
+  return at;
+}
+
+static void
+a_backing_off_pod_is_popped_when_the_scheduler_is_idle_from_1_33(void **state)
+{
+  (void)state;
+  /* 1.33+ (SchedulerPopFromBackoffQ): retried at once, 500 ms + watch
+   * delay + one cycle. */
+  assert_int_equal(bound_after_early_label(34), SIM_MS(515));
+  /* Before: it waits for its back-off (1.015 s) and the 2 s flush. */
+  assert_int_equal(bound_after_early_label(32), SIM_MS(2010));
+}
+
+static void
+an_event_during_the_attempt_sends_the_pod_back_not_to_park(void **state)
+{
+  struct t *t = *state;
+  struct object o = web_pod(t, "web-0", NULL);
+
+  o.u.pod.spec.node_selector = labels1(t, "disk", "ssd");
+  taint(t, "node-2", "dedicated", "x", TAINT_NO_SCHEDULE);
+  start(t);
+  create(t, &o);
+  /* Popped at 5 ms, decided at 15 ms; the label arrives at 13 ms and
+   * may help NodeAffinity, so the failed pod is tried again at once
+   * (and fails on the taint) instead of parking. */
+  run_to(t, SIM_MS(8));
+  label(t, "node-2", "disk", "ssd");
+  run_to(t, SIM_SEC(60));
+  assert_null(node_of(t, "web-0"));
+  assert_int_equal(count_events(t, "web-0", "FailedScheduling"), 2);
+}
+
 static void
 parked_pod_is_retried_after_five_minutes_without_events(void **state)
 {
@@ -1162,8 +1337,7 @@ static void higher_priority_pods_are_scheduled_first(void **state)
   assert_null(node_of(t, "lo"));
 }
 
-/* --- determinism
- * ----------------------------------------------------------------------- */
+/* --- determinism --- */
 
 static void placements(uint64_t seed, char out[6][16])
 {
@@ -1236,6 +1410,9 @@ int main(void)
       cmocka_unit_test_setup_teardown(
           statefulset_pods_of_one_set_land_on_different_nodes, setup3,
           teardown),
+      cmocka_unit_test_setup_teardown(
+          pods_without_an_owner_stack_on_the_larger_node, setup3, teardown),
+      cmocka_unit_test(preferred_anti_affinity_avoids_matching_pods),
       cmocka_unit_test_setup_teardown(cpu_memory_and_pod_count_are_checked,
                                       setup1, teardown),
       cmocka_unit_test_setup_teardown(too_many_pods_is_reported, setup1,
@@ -1269,7 +1446,17 @@ int main(void)
           unbound_immediate_claim_makes_the_pod_unschedulable, setup3,
           teardown),
       cmocka_unit_test_setup_teardown(
+          a_pod_waiting_in_prebind_counts_on_its_node, setup1, teardown),
+      cmocka_unit_test_setup_teardown(
+          a_volume_chosen_for_one_pod_is_not_offered_to_the_next, setup3,
+          teardown),
+      cmocka_unit_test_setup_teardown(
           backoff_doubles_from_one_second_to_the_ten_second_cap, setup1,
+          teardown),
+      cmocka_unit_test(
+          a_backing_off_pod_is_popped_when_the_scheduler_is_idle_from_1_33),
+      cmocka_unit_test_setup_teardown(
+          an_event_during_the_attempt_sends_the_pod_back_not_to_park, setup3,
           teardown),
       cmocka_unit_test_setup_teardown(
           unschedulable_pod_is_retried_on_a_node_change_and_not_before, setup3,

@@ -312,7 +312,7 @@ struct sched {
   VEC(struct wait_item) plan;
 };
 
-/* --- small helpers ---------------------------------------------------- */
+/* --- small helpers --- */
 
 static bool empty(const char *s)
 {
@@ -446,7 +446,7 @@ static bool pod_has_pod_affinity(const struct object *o)
          a->pod_anti_affinity_preferred_nr;
 }
 
-/* --- taints and tolerations -------------------------------------------- */
+/* --- taints and tolerations --- */
 
 static bool toleration_tolerates(const struct toleration *t, const char *key,
                                  const char *value, enum taint_effect eff)
@@ -588,7 +588,7 @@ static bool taints_changed(const struct object *a, const struct object *b)
          x->network_unavailable.status != y->network_unavailable.status;
 }
 
-/* --- pod records, the uid map, the pool ---------------------------------- */
+/* --- pod records, the uid map, the pool --- */
 
 static size_t map_slot(uint64_t uid, size_t cap)
 {
@@ -687,8 +687,7 @@ static struct spod *pod_new(struct sched *s, const struct object *o)
   return p;
 }
 
-/* --- nodes and owners ------------------------------------------------------
- */
+/* --- nodes and owners --- */
 
 static struct snode *node_find(const struct sched *s, const char *name)
 {
@@ -852,7 +851,7 @@ static void unaccount(struct sched *s, struct spod *p)
   p->assumed = false;
 }
 
-/* --- heaps (activeQ, backoffQ) ------------------------------------------- */
+/* --- heaps (activeQ, backoffQ) --- */
 
 typedef bool heap_less_fn(const struct spod *a, const struct spod *b);
 
@@ -932,8 +931,7 @@ static void heap_remove(struct pheap *h, struct spod *p, heap_less_fn *less)
   p->heap_idx = SIZE_MAX;
 }
 
-/* --- the scheduling queue --------------------------------------------------
- */
+/* --- the scheduling queue --- */
 
 static void kick(struct sched *s);
 static void arm_backoff_flush(struct sched *s);
@@ -1140,8 +1138,7 @@ static void leftover_flush(struct engine *e, uint64_t subject, uint64_t arg,
   arm_leftover_flush(s);
 }
 
-/* --- queueing hints
- * ----------------------------------------------------------- */
+/* --- queueing hints --- */
 
 static bool fits_allocatable(const struct spod *p, const struct object *n)
 {
@@ -1223,8 +1220,7 @@ static void cluster_event(struct sched *s, const struct cevent *ev)
   arm_leftover_flush(s);
 }
 
-/* --- the binding-cycle wait list --------------------------------------------
- */
+/* --- the binding-cycle wait list --- */
 
 static void wait_unlink(struct sched *s, struct spod *p)
 {
@@ -1286,8 +1282,7 @@ static void pod_forget(struct sched *s, struct spod *p)
   }
 }
 
-/* --- informer handlers
- * --------------------------------------------------------- */
+/* --- informer handlers --- */
 
 static void wait_poke_all(struct sched *s);
 
@@ -1452,8 +1447,7 @@ static void on_storage(struct informer *inf, enum watch_type t,
   wait_poke_all(s);
 }
 
-/* --- the FitError message ----------------------------------------------------
- */
+/* --- the FitError message --- */
 
 static void hist_add(struct sched *s, const char *text, int n)
 {
@@ -1494,8 +1488,7 @@ static void hist_append(struct sched *s, char *buf, size_t cap, size_t *len)
   s->hist.nr = 0;
 }
 
-/* --- VolumeBinding
- * ------------------------------------------------------------ */
+/* --- VolumeBinding --- */
 
 static bool pvc_fully_bound(const struct object *c)
 {
@@ -1812,8 +1805,7 @@ static struct vbresult vb_filter(struct sched *s, const struct object *n,
   return r;
 }
 
-/* --- InterPodAffinity
- * ---------------------------------------------------------- */
+/* --- InterPodAffinity --- */
 
 static void pair_add(struct tpairs *v, const char *key, const char *value,
                      int64_t d)
@@ -1954,8 +1946,7 @@ static const char *ipa_filter(struct sched *s, const struct spod *p,
   return NULL;
 }
 
-/* --- filtering one node
- * ----------------------------------------------------------- */
+/* --- filtering one node --- */
 
 struct nstatus {
   enum fcode code;
@@ -2049,8 +2040,7 @@ static struct nstatus filter_node(struct sched *s, const struct spod *p,
   return st;
 }
 
-/* --- scoring
- * ------------------------------------------------------------------ */
+/* --- scoring --- */
 
 /* DefaultNormalizeScore. */
 static void normalize(struct sched *s, size_t off, bool reverse)
@@ -2311,8 +2301,7 @@ static struct snode *pick_node(struct sched *s, const struct spod *p,
   SIM_BUG("no best node among %zu", s->feas.nr);
 }
 
-/* --- failures
- * ------------------------------------------------------------------ */
+/* --- failures --- */
 
 struct cond_patch {
   const char *reason, *message;
@@ -2415,8 +2404,7 @@ static void fail_fit(struct sched *s, struct spod *p, const char *pre,
   fail_attempt(s, p, msg, true, rejectors);
 }
 
-/* --- binding
- * --------------------------------------------------------------------- */
+/* --- binding --- */
 
 struct bind_patch {
   const char *node;
@@ -2758,8 +2746,7 @@ static void bind_to(struct sched *s, struct spod *p, struct snode *n,
                pod->meta.name, n->name, p->wait.nr, p->wait.v[0].pvc);
 }
 
-/* --- the scheduling cycle
- * ---------------------------------------------------------- */
+/* --- the scheduling cycle --- */
 
 static void schedule_one(struct sched *s, struct spod *p)
 {
