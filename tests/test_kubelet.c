@@ -461,6 +461,29 @@ static void pod_that_does_not_fit_is_rejected_at_admission(void **state)
   assert_int_equal(events(t, "big", "Pulling"), 0);
 }
 
+static void pod_not_tolerating_a_no_execute_taint_is_rejected(void **state)
+{
+  struct t *t = *state;
+  struct object n = *fixture_get(&t->f, KIND_NODE, "node-1");
+  struct taint *x = arena_calloc(&t->f.s.arena, 1, sizeof(*x));
+
+  *x = (struct taint){.key = "example.com/broken",
+                      .value = "yes",
+                      .effect = TAINT_NO_EXECUTE,
+                      .time_added = SIMTIME_NEVER};
+  n.u.node.taints = x;
+  n.u.node.taints_nr = 1;
+  assert_int_equal(api_update(t->f.api, "kubectl", &n, NULL), API_OK);
+  start(t);
+  run(t, SIM_SEC(1));
+  create_pod(t, "web-0", "node-1", NULL, "registry.example/app:1", NULL);
+  run(t, SIM_SEC(30));
+  assert_int_equal(pod(t, "web-0")->u.pod.status.phase, POD_FAILED);
+  assert_string_equal(event_msg(t, "web-0", "TaintToleration", 0),
+                      "Predicate TaintToleration failed: node(s) had taints "
+                      "that the pod didn't tolerate");
+}
+
 /* --- volumes ----------------------------------------------------------------
  */
 
@@ -1268,6 +1291,7 @@ int main(void)
       T(image_pulls_on_a_node_are_serialized),
       T(init_containers_run_first_and_initialize_the_pod),
       T(pod_that_does_not_fit_is_rejected_at_admission),
+      T(pod_not_tolerating_a_no_execute_taint_is_rejected),
       T(claim_on_a_hostpath_volume_is_mounted_and_written),
       T(pod_waits_for_its_claim_to_be_bound),
       T(attachable_volume_waits_for_volumes_attached_and_in_use),

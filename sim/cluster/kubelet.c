@@ -13,6 +13,15 @@
  * PVCs and PVs are read from informers too, where a real kubelet's volume
  * manager does live GETs: it then reacts to a claim binding after the
  * watch delay instead of at its next poll, which is within a few ms.
+ *
+ * The next stage (machine faults) hooks in here: a crash stops every timer
+ * of the kl_node (lease_timer, status_timer, vol_timer, and each pod's) and
+ * drops its pods with their sandboxes (truth_pod_stop, truth_writer_stop,
+ * truth_unmount); a restart starts the kubelet again like node_start()
+ * and re-admits the node's pods from the informer cache; a partition makes
+ * kl__api_reachable() false and ignores informer input for the node (the
+ * watch is cut), and healing replays the cache for the node's pods
+ * (kl__pod_seen, and kl__pod_removed for pods that vanished meanwhile).
  */
 #include <math.h>
 #include <stdio.h>
@@ -41,10 +50,7 @@ void kl__cancel(struct kubelets *ks, uint64_t *h)
 
 struct kl_node *kl__node_by_index(struct kubelets *ks, uint32_t idx)
 {
-  for (size_t i = 0; i < ks->by_index.nr; i++)
-    if (ks->by_index.v[i]->index == idx)
-      return ks->by_index.v[i];
-  return NULL;
+  return idx < ks->slots.nr ? ks->slots.v[idx] : NULL;
 }
 
 static int name_cmp(const char *name, const struct kl_node *n)
@@ -463,6 +469,11 @@ static struct kl_node *node_start(struct kubelets *ks, const struct object *o)
   n->last_tick = -1;
   n->ip_next = 2;
   VEC_PUSH(&ks->by_index, n);
+  VEC_GROW(&ks->slots, (size_t)n->index + 1);
+  while (ks->slots.nr <= n->index)
+    ks->slots.v[ks->slots.nr++] = NULL;
+  SIM_ASSERT(!ks->slots.v[n->index]);
+  ks->slots.v[n->index] = n;
   pos = node_pos(ks, n->name, &found);
   SIM_ASSERT(!found);
   VEC_GROW(&ks->by_name, ks->by_name.nr + 1);
@@ -639,6 +650,7 @@ void kubelets_stop(void *state)
   }
   kl__pod_pool_free(ks);
   free(ks->by_index.v);
+  free(ks->slots.v);
   free(ks->by_name.v);
   free(ks->waiters.v);
   free(ks->scratch.v);

@@ -234,8 +234,9 @@ struct kubelets {
   struct arena *arena;
   const struct timings *tm;
   struct informer *nodes, *pods, *pvcs, *pvs;
-  VEC(struct kl_node *) by_index;
-  VEC(struct kl_node *) by_name; /* sorted by name */
+  VEC(struct kl_node *) by_index; /* in the order they started */
+  VEC(struct kl_node *) slots;    /* slots.v[index]: O(1) timer lookup */
+  VEC(struct kl_node *) by_name;  /* sorted by name */
   /* Pods with a claim not resolved yet (woken by PVC/PV changes). */
   VEC(struct kl_pod *) waiters;
   VEC(struct kl_pod *) free_pods;

@@ -740,9 +740,8 @@ static bool admit(struct kl_pod *kp)
       ok = tolerates(&s->tolerations[j], x);
     if (!ok) {
       reject(kp, "TaintToleration",
-             "Predicate TaintToleration failed: node(s) had untolerated "
-             "taint {%s: %s}",
-             x->key ? x->key : "", x->value ? x->value : "");
+             "Predicate TaintToleration failed: node(s) had taints that the "
+             "pod didn't tolerate");
       return false;
     }
   }
