@@ -928,7 +928,8 @@ static void on_node(struct informer *inf, enum watch_type t,
     /* Pods that were waiting for this node to be managed. */
     size_t nr = n->parked.nr;
     struct stor__key *keys = xmalloc((nr ? nr : 1) * sizeof(*keys));
-    memcpy(keys, n->parked.v, nr * sizeof(*keys));
+    if (nr)
+      memcpy(keys, n->parked.v, nr * sizeof(*keys));
     n->parked.nr = 0;
     for (size_t i = 0; i < nr; i++)
       process_pod(ad, keys[i].ns, keys[i].name);

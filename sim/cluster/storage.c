@@ -122,6 +122,15 @@ static void worker_run(struct engine *e, uint64_t subject, uint64_t arg,
     worker_schedule(s, w, now + s->t->v[TIMING_WATCH_DELAY] + 1);
     return;
   }
+  if (w == &s->claim_w && s->volume_w.handle && s->volume_w.handle_at <= now) {
+    /*
+     * Upstream's claim and volume workers run in parallel; here volumes
+     * due at the same instant go first, so that a PV and a claim applied
+     * together bind at once rather than at the next resync.
+     */
+    worker_schedule(s, w, now);
+    return;
+  }
   while (w->busy_until <= now && stor__queue_pop(&w->q, &k)) {
     s->requests = 0;
     w->sync(s, k.ns, k.name);

@@ -1,0 +1,572 @@
+/*
+ * test_attachdetach.c - the attach/detach controller and the CSI attacher
+ * against the fake API server, with the storage component binding the
+ * claims. No kubelet runs: the tests play its part by writing
+ * node.status.volumesInUse themselves.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "fixtures.h"
+
+#define GI (INT64_C(1) << 30)
+#define DRIVER "disk.csi.stsim.io"
+
+struct t {
+  struct fixture f;
+  void *st, *ad;
+};
+
+static void start(struct t *t, uint64_t seed)
+{
+  fixture_init(&t->f, 3, seed);
+  t->st = storage_start(&t->f.env);
+  t->ad = attachdetach_start(&t->f.env);
+}
+
+static void stop(struct t *t)
+{
+  attachdetach_stop(t->ad);
+  storage_stop(t->st);
+  fixture_release(&t->f);
+}
+
+static int setup(void **state)
+{
+  struct t *t = test_malloc(sizeof(*t));
+
+  start(t, 1);
+  *state = t;
+  return 0;
+}
+
+static int teardown(void **state)
+{
+  struct t *t = *state;
+
+  stop(t);
+  test_free(t);
+  return 0;
+}
+
+static void run_for(struct t *t, simtime d)
+{
+  simtime until = engine_now(t->f.engine) + d;
+
+  fixture_run(&t->f, until);
+  if (engine_now(t->f.engine) < until)
+    engine_advance(t->f.engine, until);
+}
+
+/* A static CSI volume and a claim bound to it. */
+static void volume_and_claim(struct t *t, const char *pv, const char *claim,
+                             unsigned modes)
+{
+  struct object v = fixture_pv(&t->f, pv, GI, "");
+  struct object c = fixture_pvc(&t->f, claim, "", GI);
+
+  v.u.pv.spec.source = PVSRC_CSI;
+  v.u.pv.spec.csi_driver = DRIVER;
+  v.u.pv.spec.volume_handle = arena_printf(&t->f.s.arena, "disk-%s", pv);
+  v.u.pv.spec.path = NULL;
+  v.u.pv.spec.access_modes = modes;
+  c.u.pvc.spec.access_modes = modes;
+  fixture_create(&t->f, &v);
+  run_for(t, SIM_SEC(1));
+  fixture_create(&t->f, &c);
+  run_for(t, SIM_SEC(1));
+  assert_int_equal(fixture_get(&t->f, KIND_PVC, claim)->u.pvc.status.phase,
+                   PVC_BOUND);
+}
+
+static const struct object *pod_on(struct t *t, const char *name,
+                                   const char *claim, const char *node)
+{
+  struct object o = fixture_pod(&t->f, name, claim);
+
+  o.u.pod.spec.node_name = node;
+  return fixture_create(&t->f, &o);
+}
+
+static const char *unique(struct t *t, const char *pv)
+{
+  char buf[256];
+
+  attachdetach_unique_name(&fixture_get(&t->f, KIND_PV, pv)->u.pv, buf,
+                           sizeof(buf));
+  return arena_strdup(&t->f.s.arena, buf);
+}
+
+static bool listed(const struct str_list *l, const char *s)
+{
+  for (size_t i = 0; i < l->nr; i++)
+    if (!strcmp(l->v[i], s))
+      return true;
+  return false;
+}
+
+static bool reported_attached(struct t *t, const char *node, const char *pv)
+{
+  return listed(&fixture_get(&t->f, KIND_NODE, node)->u.node.volumes_attached,
+                unique(t, pv));
+}
+
+struct in_use {
+  const char *const *v;
+  size_t nr;
+};
+
+static bool set_in_use(struct object *o, void *ctx)
+{
+  const struct in_use *u = ctx;
+
+  o->u.node.volumes_in_use = (struct str_list){u->v, u->nr};
+  return true;
+}
+
+/* The kubelet's report of what it has mounted. */
+static void kubelet_reports_in_use(struct t *t, const char *node,
+                                   const char *pv)
+{
+  const char **v = arena_alloc(&t->f.s.arena, sizeof(*v));
+  struct in_use u = {v, pv ? 1 : 0};
+
+  if (pv)
+    v[0] = unique(t, pv);
+  assert_int_equal(api_patch(t->f.api, "kubelet", KIND_NODE, "", node, 0,
+                             set_in_use, &u, NULL),
+                   API_OK);
+}
+
+static void force_delete(struct t *t, const char *pod)
+{
+  struct delete_opts o = DELETE_OPTS_DEFAULT;
+
+  o.grace_seconds = 0;
+  assert_int_equal(
+      api_delete(t->f.api, "kubectl", KIND_POD, "default", pod, &o), API_OK);
+}
+
+struct va_find {
+  const char *pv, *node;
+  const struct object *found;
+  int nr;
+};
+
+static bool find_va(const struct object *o, void *ctx)
+{
+  struct va_find *f = ctx;
+
+  if (!strcmp(o->u.va.pv_name, f->pv) &&
+      (!f->node || !strcmp(o->u.va.node_name, f->node))) {
+    f->found = o;
+    f->nr++;
+  }
+  return true;
+}
+
+static const struct object *attachment(struct t *t, const char *pv,
+                                       const char *node)
+{
+  struct va_find f = {pv, node, NULL, 0};
+
+  api_list(t->f.api, KIND_VOLUMEATTACHMENT, NULL, NULL, find_va, &f);
+  return f.found;
+}
+
+static int attachments(struct t *t, const char *pv)
+{
+  struct va_find f = {pv, NULL, NULL, 0};
+
+  api_list(t->f.api, KIND_VOLUMEATTACHMENT, NULL, NULL, find_va, &f);
+  return f.nr;
+}
+
+static int events(struct t *t, const char *name, const char *reason,
+                  const char *message)
+{
+  size_t nr;
+  const struct event *const *ev = api_events(t->f.api, &nr);
+  int n = 0;
+
+  for (size_t i = 0; i < nr; i++)
+    if (!strcmp(ev[i]->involved_name, name) && !strcmp(ev[i]->reason, reason) &&
+        (!message || !strcmp(ev[i]->message, message)))
+      n++;
+  return n;
+}
+
+/* --- attach
+ * ------------------------------------------------------------------- */
+
+static void a_scheduled_pod_gets_its_volume_attached_and_reported(void **state)
+{
+  struct t *t = *state;
+  const struct object *va;
+
+  volume_and_claim(t, "pv-1", "data", ACCESS_RWO);
+  pod_on(t, "web-0", "data", "node-1");
+  run_for(t, SIM_MS(100));
+  va = attachment(t, "pv-1", "node-1");
+  assert_non_null(va);
+  assert_int_equal(strncmp(va->meta.name, "csi-", 4), 0);
+  assert_int_equal(strlen(va->meta.name), 4 + 64);
+  assert_string_equal(va->u.va.attacher, DRIVER);
+  assert_false(va->u.va.attached);
+  assert_false(truth_is_attached(t->f.truth, "pv-1", "node-1"));
+  assert_false(reported_attached(t, "node-1", "pv-1"));
+
+  run_for(t, SIM_SEC(30));
+  va = attachment(t, "pv-1", "node-1");
+  assert_true(va->u.va.attached);
+  assert_int_equal(va->meta.finalizers.nr, 1);
+  assert_string_equal(va->meta.finalizers.v[0],
+                      "external-attacher/disk-csi-stsim-io");
+  assert_true(truth_is_attached(t->f.truth, "pv-1", "node-1"));
+  assert_true(reported_attached(t, "node-1", "pv-1"));
+  assert_string_equal(unique(t, "pv-1"),
+                      "kubernetes.io/csi/disk.csi.stsim.io^disk-pv-1");
+  assert_int_equal(events(t, "web-0", "SuccessfulAttachVolume",
+                          "AttachVolume.Attach succeeded for volume "
+                          "\"pv-1\""),
+                   1);
+}
+
+static void an_unscheduled_pod_attaches_nothing(void **state)
+{
+  struct t *t = *state;
+
+  volume_and_claim(t, "pv-1", "data", ACCESS_RWO);
+  pod_on(t, "web-0", "data", NULL);
+  run_for(t, SIM_MIN(1));
+  assert_int_equal(attachments(t, "pv-1"), 0);
+}
+
+static void a_volume_that_needs_no_attach_gets_no_attachment(void **state)
+{
+  struct t *t = *state;
+  struct object v = fixture_pv(&t->f, "nfs-1", GI, "");
+  struct object c = fixture_pvc(&t->f, "data", "", GI);
+
+  v.u.pv.spec.source = PVSRC_CSI;
+  v.u.pv.spec.csi_driver = "file.csi.stsim.io";
+  v.u.pv.spec.volume_handle = "share";
+  fixture_create(&t->f, &v);
+  run_for(t, SIM_SEC(1));
+  fixture_create(&t->f, &c);
+  run_for(t, SIM_SEC(1));
+  pod_on(t, "web-0", "data", "node-1");
+  run_for(t, SIM_MIN(1));
+  assert_int_equal(attachments(t, "nfs-1"), 0);
+}
+
+static void the_attach_starts_on_the_reconciler_period(void **state)
+{
+  struct t *t = *state;
+  const struct object *p;
+  simtime created;
+
+  volume_and_claim(t, "pv-1", "data", ACCESS_RWO);
+  run_for(t, SIM_MS(30)); /* off the 100 ms grid */
+  p = pod_on(t, "web-0", "data", "node-1");
+  created = p->meta.creation_timestamp;
+  assert_true(created % SIM_MS(100) != 0);
+  run_for(t, SIM_MS(100));
+  assert_non_null(attachment(t, "pv-1", "node-1"));
+  assert_int_equal(attachment(t, "pv-1", "node-1")->meta.creation_timestamp %
+                       SIM_MS(100),
+                   0);
+}
+
+/* --- detach
+ * -------------------------------------------------------------------- */
+
+static void a_volume_is_detached_only_after_the_kubelet_unmounts(void **state)
+{
+  struct t *t = *state;
+
+  volume_and_claim(t, "pv-1", "data", ACCESS_RWO);
+  pod_on(t, "web-0", "data", "node-1");
+  run_for(t, SIM_SEC(30));
+  kubelet_reports_in_use(t, "node-1", "pv-1");
+  run_for(t, SIM_SEC(1));
+
+  force_delete(t, "web-0");
+  run_for(t, SIM_MIN(10));
+  assert_non_null(attachment(t, "pv-1", "node-1"));
+  assert_true(truth_is_attached(t->f.truth, "pv-1", "node-1"));
+  assert_true(reported_attached(t, "node-1", "pv-1"));
+  assert_true(fixture_noted(&t->f, "still lists it in volumesInUse"));
+
+  kubelet_reports_in_use(t, "node-1", NULL);
+  run_for(t, SIM_MS(200));
+  assert_false(reported_attached(t, "node-1", "pv-1"));
+  assert_true(meta_is_deleting(&attachment(t, "pv-1", "node-1")->meta));
+  assert_true(truth_is_attached(t->f.truth, "pv-1", "node-1"));
+  run_for(t, SIM_SEC(30));
+  assert_null(attachment(t, "pv-1", "node-1"));
+  assert_false(truth_is_attached(t->f.truth, "pv-1", "node-1"));
+}
+
+static bool set_not_ready(struct object *o, void *ctx)
+{
+  (void)ctx;
+  o->u.node.ready.status = COND_UNKNOWN;
+  return true;
+}
+
+static void a_running_pod_on_a_dead_node_keeps_its_volume(void **state)
+{
+  struct t *t = *state;
+  struct container_status *cs;
+  struct object p;
+
+  volume_and_claim(t, "pv-1", "data", ACCESS_RWO);
+  p = *pod_on(t, "web-0", "data", "node-1");
+  run_for(t, SIM_SEC(30));
+  p = *fixture_get(&t->f, KIND_POD, "web-0");
+  p.u.pod.status.phase = POD_RUNNING;
+  cs = arena_calloc(&t->f.s.arena, 1, sizeof(*cs));
+  cs->name = "app";
+  cs->state = CSTATE_RUNNING;
+  p.u.pod.status.containers = cs;
+  p.u.pod.status.containers_nr = 1;
+  assert_int_equal(api_update_status(t->f.api, "kubelet", &p, NULL), API_OK);
+  assert_int_equal(api_patch(t->f.api, "node-controller", KIND_NODE, "",
+                             "node-1", 0, set_not_ready, NULL, NULL),
+                   API_OK);
+  /* Gracefully deleted: the status still says running. */
+  assert_int_equal(api_delete(t->f.api, "taint-eviction-controller", KIND_POD,
+                              "default", "web-0", NULL),
+                   API_OK);
+  run_for(t, SIM_MIN(20));
+  assert_non_null(fixture_get(&t->f, KIND_POD, "web-0"));
+  assert_non_null(attachment(t, "pv-1", "node-1"));
+  assert_false(meta_is_deleting(&attachment(t, "pv-1", "node-1")->meta));
+  assert_true(truth_is_attached(t->f.truth, "pv-1", "node-1"));
+
+  /* Once its containers are reported stopped, it no longer wants it. */
+  p = *fixture_get(&t->f, KIND_POD, "web-0");
+  cs = arena_calloc(&t->f.s.arena, 1, sizeof(*cs));
+  cs->name = "app";
+  cs->state = CSTATE_TERMINATED;
+  p.u.pod.status.containers = cs;
+  assert_int_equal(api_update_status(t->f.api, "kubelet", &p, NULL), API_OK);
+  run_for(t, SIM_SEC(30));
+  assert_null(attachment(t, "pv-1", "node-1"));
+}
+
+static void a_failed_pod_releases_its_volume(void **state)
+{
+  struct t *t = *state;
+  struct object p;
+
+  volume_and_claim(t, "pv-1", "data", ACCESS_RWO);
+  pod_on(t, "web-0", "data", "node-1");
+  run_for(t, SIM_SEC(30));
+  p = *fixture_get(&t->f, KIND_POD, "web-0");
+  p.u.pod.status.phase = POD_FAILED;
+  assert_int_equal(api_update_status(t->f.api, "kubelet", &p, NULL), API_OK);
+  run_for(t, SIM_SEC(30));
+  assert_null(attachment(t, "pv-1", "node-1"));
+  assert_false(truth_is_attached(t->f.truth, "pv-1", "node-1"));
+}
+
+/* --- access modes
+ * ---------------------------------------------------------------- */
+
+static const char exclusive[] =
+    "Multi-Attach error for volume \"pv-1\" Volume is already exclusively "
+    "attached to one node and can't be attached to another";
+
+static void
+a_second_node_gets_one_multi_attach_error_until_the_volume_moves(void **state)
+{
+  struct t *t = *state;
+
+  volume_and_claim(t, "pv-1", "data", ACCESS_RWO);
+  pod_on(t, "web-0", "data", "node-1");
+  run_for(t, SIM_SEC(30));
+  kubelet_reports_in_use(t, "node-1", "pv-1");
+  run_for(t, SIM_SEC(1));
+  force_delete(t, "web-0");
+  run_for(t, SIM_SEC(1));
+
+  pod_on(t, "web-0", "data", "node-2"); /* the replacement */
+  run_for(t, SIM_MIN(1));
+  assert_int_equal(events(t, "web-0", "FailedAttachVolume", exclusive), 1);
+  assert_null(attachment(t, "pv-1", "node-2"));
+  assert_true(fixture_noted(&t->f, "not attaching to node-2"));
+
+  /* Another pass over the volume (node-1 goes NotReady) does not repeat
+   * the event. */
+  assert_int_equal(api_patch(t->f.api, "node-controller", KIND_NODE, "",
+                             "node-1", 0, set_not_ready, NULL, NULL),
+                   API_OK);
+  run_for(t, SIM_MIN(1));
+  assert_true(fixture_noted(&t->f, "(node not Ready)"));
+  assert_int_equal(events(t, "web-0", "FailedAttachVolume", NULL), 1);
+
+  /* The old node unmounts: detach there, then attach here. */
+  kubelet_reports_in_use(t, "node-1", NULL);
+  run_for(t, SIM_SEC(30));
+  assert_null(attachment(t, "pv-1", "node-1"));
+  assert_non_null(attachment(t, "pv-1", "node-2"));
+  assert_true(attachment(t, "pv-1", "node-2")->u.va.attached);
+  assert_true(truth_is_attached(t->f.truth, "pv-1", "node-2"));
+  assert_false(truth_is_attached(t->f.truth, "pv-1", "node-1"));
+  assert_true(reported_attached(t, "node-2", "pv-1"));
+  assert_int_equal(events(t, "web-0", "SuccessfulAttachVolume", NULL), 2);
+  assert_int_equal(events(t, "web-0", "FailedAttachVolume", NULL), 1);
+}
+
+static void
+the_multi_attach_error_names_pods_still_using_the_volume(void **state)
+{
+  struct t *t = *state;
+
+  volume_and_claim(t, "pv-1", "data", ACCESS_RWO);
+  pod_on(t, "web-0", "data", "node-1");
+  run_for(t, SIM_SEC(30));
+  pod_on(t, "worker", "data", "node-2");
+  run_for(t, SIM_MIN(1));
+  assert_int_equal(events(t, "worker", "FailedAttachVolume",
+                          "Multi-Attach error for volume \"pv-1\" Volume is "
+                          "already used by pod(s) web-0"),
+                   1);
+  assert_int_equal(events(t, "web-0", "FailedAttachVolume", NULL), 0);
+}
+
+static void a_read_write_many_volume_attaches_to_several_nodes(void **state)
+{
+  struct t *t = *state;
+
+  volume_and_claim(t, "pv-1", "data", ACCESS_RWX);
+  pod_on(t, "a", "data", "node-1");
+  pod_on(t, "b", "data", "node-2");
+  pod_on(t, "c", "data", "node-3");
+  run_for(t, SIM_SEC(30));
+  assert_int_equal(attachments(t, "pv-1"), 3);
+  assert_true(truth_is_attached(t->f.truth, "pv-1", "node-1"));
+  assert_true(truth_is_attached(t->f.truth, "pv-1", "node-2"));
+  assert_true(truth_is_attached(t->f.truth, "pv-1", "node-3"));
+  assert_int_equal(events(t, "b", "FailedAttachVolume", NULL), 0);
+  assert_int_equal(events(t, "c", "SuccessfulAttachVolume", NULL), 1);
+}
+
+static void two_pods_on_one_node_share_one_attachment(void **state)
+{
+  struct t *t = *state;
+
+  volume_and_claim(t, "pv-1", "data", ACCESS_RWO);
+  pod_on(t, "a", "data", "node-1");
+  pod_on(t, "b", "data", "node-1");
+  run_for(t, SIM_SEC(30));
+  assert_int_equal(attachments(t, "pv-1"), 1);
+  force_delete(t, "a");
+  run_for(t, SIM_SEC(30));
+  assert_non_null(attachment(t, "pv-1", "node-1"));
+  assert_false(meta_is_deleting(&attachment(t, "pv-1", "node-1")->meta));
+}
+
+/* --- dynamic volumes, cost, determinism
+ * ------------------------------------------ */
+
+static void a_provisioned_volume_is_attached_in_its_zone(void **state)
+{
+  struct t *t = *state;
+  struct object sc;
+  struct object c = fixture_pvc(&t->f, "data", "standard", GI);
+  const char *pv;
+
+  object_init(&sc, KIND_STORAGECLASS);
+  sc.meta.name = "standard";
+  sc.u.sc.provisioner = DRIVER;
+  object_set_defaults(&sc);
+  fixture_create(&t->f, &sc);
+  fixture_create(&t->f, &c);
+  run_for(t, SIM_MIN(1));
+  pv = fixture_get(&t->f, KIND_PVC, "data")->u.pvc.spec.volume_name;
+  assert_non_null(pv);
+  pod_on(t, "web-0", "data", "node-1");
+  run_for(t, SIM_SEC(30));
+  assert_true(truth_is_attached(t->f.truth, pv, "node-1"));
+}
+
+static void an_idle_controller_schedules_nothing(void **state)
+{
+  struct t *t = *state;
+
+  volume_and_claim(t, "pv-1", "data", ACCESS_RWO);
+  pod_on(t, "web-0", "data", "node-1");
+  run_for(t, SIM_SEC(30));
+  assert_int_equal(engine_pending(t->f.engine), 0);
+}
+
+struct outcome {
+  char va[80];
+  simtime attached_at;
+};
+
+static void attach_once(uint64_t seed, struct outcome *out)
+{
+  struct t t;
+  const struct object *va;
+
+  start(&t, seed);
+  volume_and_claim(&t, "pv-1", "data", ACCESS_RWO);
+  pod_on(&t, "web-0", "data", "node-1");
+  out->attached_at = SIMTIME_NEVER;
+  for (int i = 0; i < 30000 && out->attached_at == SIMTIME_NEVER; i++) {
+    run_for(&t, SIM_MS(1));
+    if (truth_is_attached(t.f.truth, "pv-1", "node-1"))
+      out->attached_at = engine_now(t.f.engine);
+  }
+  va = attachment(&t, "pv-1", "node-1");
+  snprintf(out->va, sizeof(out->va), "%s", va ? va->meta.name : "");
+  stop(&t);
+}
+
+static void the_same_seed_gives_the_same_attachment(void **state)
+{
+  struct outcome a, b, c;
+
+  (void)state;
+  attach_once(3, &a);
+  attach_once(3, &b);
+  attach_once(4, &c);
+  assert_true(a.attached_at != SIMTIME_NEVER);
+  assert_int_equal(a.attached_at, b.attached_at);
+  assert_string_equal(a.va, b.va);
+  assert_string_equal(a.va, c.va); /* the name depends on no randomness */
+  assert_true(a.attached_at != c.attached_at);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+      T(a_scheduled_pod_gets_its_volume_attached_and_reported),
+      T(an_unscheduled_pod_attaches_nothing),
+      T(a_volume_that_needs_no_attach_gets_no_attachment),
+      T(the_attach_starts_on_the_reconciler_period),
+      T(a_volume_is_detached_only_after_the_kubelet_unmounts),
+      T(a_running_pod_on_a_dead_node_keeps_its_volume),
+      T(a_failed_pod_releases_its_volume),
+      T(a_second_node_gets_one_multi_attach_error_until_the_volume_moves),
+      T(the_multi_attach_error_names_pods_still_using_the_volume),
+      T(a_read_write_many_volume_attaches_to_several_nodes),
+      T(two_pods_on_one_node_share_one_attachment),
+      T(a_provisioned_volume_is_attached_in_its_zone),
+      T(an_idle_controller_schedules_nothing),
+      T(the_same_seed_gives_the_same_attachment),
+#undef T
+  };
+
+  return cmocka_run_group_tests_name("attachdetach", tests, NULL, NULL);
+}
