@@ -826,6 +826,36 @@ static void failed_startup_probe_kills_and_restarts_the_container(void **state)
   assert_int_equal(pod(t, "db-0")->u.pod.status.ready.status, COND_FALSE);
 }
 
+static bool mark_not_ready(struct object *o, void *ctx)
+{
+  (void)ctx;
+  o->u.pod.status.ready.status = COND_FALSE;
+  o->u.pod.status.ready.reason = "NodeNotReady";
+  return true;
+}
+
+static void kubelet_reposts_a_pod_status_others_changed(void **state)
+{
+  struct t *t = *state;
+  const struct object *p;
+
+  start(t);
+  create_pod(t, "web-0", "node-1", NULL, "registry.example/app:1", NULL);
+  run(t, SIM_SEC(60));
+  /* The node lifecycle controller marks it not ready at 60 s. */
+  assert_int_equal(api_patch(t->f.api, "node-controller", KIND_POD, "default",
+                             "web-0", 0, mark_not_ready, NULL, NULL),
+                   API_OK);
+  run(t, SIM_SEC(65));
+  assert_int_equal(pod(t, "web-0")->u.pod.status.ready.status, COND_FALSE);
+  run(t, SIM_SEC(75));
+  p = pod(t, "web-0");
+  assert_int_equal(p->u.pod.status.ready.status, COND_TRUE);
+  /* At the status manager's tick: kubelet start + k * 10 s. */
+  assert_int_equal(p->u.pod.status.ready.last_transition_time,
+                   SIM_SEC(70) + SIM_MS(5));
+}
+
 /* --- crashes and restart policies
  * ---------------------------------------------- */
 
@@ -1303,6 +1333,7 @@ int main(void)
       T(never_ready_image_runs_but_is_never_ready),
       T(failing_readiness_flips_ready_after_failure_threshold_periods),
       T(startup_probe_holds_readiness_until_the_app_started),
+      T(kubelet_reposts_a_pod_status_others_changed),
       T(failed_startup_probe_kills_and_restarts_the_container),
       T(crashing_image_restarts_with_crashloop_backoff),
       T(crashing_container_with_restart_policy_never_fails_the_pod),

@@ -30,7 +30,8 @@
  *     2 s minimum of the runtime; the app exits 0 on SIGTERM, or with 137
  *     if killed at the end of the grace period;
  *   - API writes are served at once; the status manager retries a failed
- *     write after its 10 s sync period.
+ *     write, and re-posts a status someone else changed, at its next 10 s
+ *     sync tick.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -535,14 +536,37 @@ static bool write_status(struct kl_pod *kp)
   return st == API_OK || st == API_NOT_FOUND || st == API_CONFLICT;
 }
 
+/* The status manager's syncBatch runs every 10 s from the kubelet's start:
+ * failed writes are retried, and statuses others changed reconciled, then. */
 static void api_retry_later(struct kl_pod *kp)
 {
   struct kubelets *ks = kp->node->ks;
+  simtime at = kl__align(kp->node->t0, KL_STATUS_SYNC, now_of(kp) + 1);
 
   if (kp->api_timer)
     return;
-  kp->api_timer = kl__schedule(ks, now_of(kp) + KL_STATUS_SYNC,
-                               "kubelet-status-sync", api_timer_fn, kp, 0, 0);
+  kp->api_timer =
+      kl__schedule(ks, at, "kubelet-status-sync", api_timer_fn, kp, 0, 0);
+}
+
+/*
+ * needsReconcile: whether the API's pod status disagrees with what this
+ * kubelet reports, in the fields others overwrite (the node lifecycle
+ * controller marks the pods of an unreachable node not ready).
+ */
+static bool status_differs(const struct kl_pod *kp, const struct object *o)
+{
+  const struct pod_status *s = &o->u.pod.status;
+  bool ready = !kp->terminal;
+
+  if (kp->first_sync == SIMTIME_NEVER)
+    return false;
+  if (kp->rejected)
+    return s->phase != POD_FAILED;
+  for (size_t i = kp->n_init; i < kp->ctrs.nr; i++)
+    ready &= kp->ctrs.v[i].state == KC_RUNNING && kp->ctrs.v[i].ready;
+  return s->phase != (kp->terminal ? kp->final_phase : live_phase(kp)) ||
+         (s->ready.status == COND_TRUE) != ready;
 }
 
 /*
@@ -1280,6 +1304,8 @@ void kl__pod_seen(struct kl_node *n, const struct object *o)
   if (kp->gone)
     return;
   kp->obj = o;
+  if (status_differs(kp, o))
+    api_retry_later(kp);
   if (!meta_is_deleting(&o->meta))
     return;
   if (!kp->deleting) {
