@@ -283,6 +283,48 @@ static void the_attach_starts_on_the_reconciler_period(void **state)
                    0);
 }
 
+static void a_pod_waits_for_its_claim_to_bind_before_attaching(void **state)
+{
+  struct t *t = *state;
+  struct object v = fixture_pv(&t->f, "pv-1", GI, "");
+  struct object c = fixture_pvc(&t->f, "data", "", GI);
+
+  fixture_create(&t->f, &c);
+  pod_on(t, "web-0", "data", "node-1");
+  run_for(t, SIM_SEC(5));
+  assert_int_equal(attachments(t, "pv-1"), 0);
+  v.u.pv.spec.source = PVSRC_CSI;
+  v.u.pv.spec.csi_driver = DRIVER;
+  v.u.pv.spec.volume_handle = "disk-pv-1";
+  fixture_create(&t->f, &v);
+  run_for(t, SIM_SEC(45)); /* bound at the claim's next resync */
+  assert_int_equal(fixture_get(&t->f, KIND_PVC, "data")->u.pvc.status.phase,
+                   PVC_BOUND);
+  assert_true(truth_is_attached(t->f.truth, "pv-1", "node-1"));
+}
+
+static void a_failed_attach_is_retried_with_back_off(void **state)
+{
+  struct t *t = *state;
+  simtime now;
+
+  volume_and_claim(t, "pv-1", "data", ACCESS_RWO);
+  now = engine_now(t->f.engine);
+  api_add_write_fault(t->f.api, API_FAULT_UNAVAILABLE, 1.0, now,
+                      now + SIM_SEC(2), "attachdetach-controller");
+  pod_on(t, "web-0", "data", "node-1");
+  run_for(t, SIM_SEC(1));
+  assert_null(attachment(t, "pv-1", "node-1"));
+  assert_int_equal(
+      events(t, "web-0", "FailedAttachVolume",
+             "AttachVolume.Attach failed for volume \"pv-1\" : the server is "
+             "currently unable to handle the request"),
+      2); /* at once and 500 ms later */
+  run_for(t, SIM_SEC(30));
+  assert_true(truth_is_attached(t->f.truth, "pv-1", "node-1"));
+  assert_int_equal(events(t, "web-0", "FailedAttachVolume", NULL), 3);
+}
+
 /* --- detach
  * -------------------------------------------------------------------- */
 
@@ -555,6 +597,8 @@ int main(void)
       T(an_unscheduled_pod_attaches_nothing),
       T(a_volume_that_needs_no_attach_gets_no_attachment),
       T(the_attach_starts_on_the_reconciler_period),
+      T(a_pod_waits_for_its_claim_to_bind_before_attaching),
+      T(a_failed_attach_is_retried_with_back_off),
       T(a_volume_is_detached_only_after_the_kubelet_unmounts),
       T(a_running_pod_on_a_dead_node_keeps_its_volume),
       T(a_failed_pod_releases_its_volume),

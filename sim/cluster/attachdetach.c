@@ -103,6 +103,7 @@ struct ad_pod {
   uint64_t uid;
   const char *node;
   VEC(const char *) vols; /* PV names this pod is in the DSW for */
+  bool parked;            /* waits in its node's parked list */
 };
 
 struct ad_node {
@@ -122,13 +123,15 @@ struct ad {
   struct arena *arena;
   const struct timings *t;
   struct informer *pods, *nodes, *pvcs, *pvs, *vas;
-  struct stor__map vols, by_unique, podrecs, noderecs;
+  struct stor__map vols, podrecs, noderecs;
   struct stor__index pods_by_claim;
   VEC(struct ad_vol *) dirty;
   VEC(struct ad_node *) dirty_nodes;
   VEC(struct ad_node *) all_nodes;
+  VEC(const char *) scratch;
   uint64_t loop;
   simtime loop_at;
+  bool in_loop;
   struct attacher *attacher;
 };
 
@@ -151,11 +154,8 @@ static struct ad_node *node_rec(struct ad *ad, const char *name)
 static void loop_run(struct engine *e, uint64_t subject, uint64_t arg,
                      void *ctx);
 
-static void kick(struct ad *ad)
+static void loop_at(struct ad *ad, simtime at)
 {
-  simtime at =
-      stor__grid_at(engine_now(ad->engine), ad->t->v[TIMING_AD_RECONCILE]);
-
   if (ad->loop && ad->loop_at <= at)
     return;
   if (ad->loop)
@@ -163,6 +163,15 @@ static void kick(struct ad *ad)
   ad->loop_at = at;
   ad->loop = engine_schedule(ad->engine, at, PHASE_CONTROLLER,
                              "attachdetach-reconcile", loop_run, 0, 0, ad);
+}
+
+/* A change to act on: the next pass of the 100 ms loop (not this one). */
+static void kick(struct ad *ad)
+{
+  simtime now = engine_now(ad->engine);
+
+  loop_at(ad, stor__grid_at(ad->in_loop ? now + 1 : now,
+                            ad->t->v[TIMING_AD_RECONCILE]));
 }
 
 static void mark_dirty(struct ad *ad, struct ad_vol *v)
@@ -236,7 +245,6 @@ static struct ad_vol *vol_make(struct ad *ad, const struct object *pv)
   v->unique = arena_strdup(ad->arena, buf);
   v->multi = multi_allowed(pv->u.pv.spec.access_modes);
   stor__map_put(&ad->vols, "", v->pv, v);
-  stor__map_put(&ad->by_unique, "", v->unique, v);
   return v;
 }
 
@@ -287,7 +295,6 @@ static void vol_free(struct ad *ad, struct ad_vol *v)
   if (v->wake)
     engine_cancel(ad->engine, v->wake);
   stor__map_del(&ad->vols, "", v->pv);
-  stor__map_del(&ad->by_unique, "", v->unique);
   free(v->at.v);
   free(v);
 }
@@ -380,6 +387,8 @@ static void unpark(struct ad *ad, const struct ad_pod *p)
 {
   struct ad_node *n = stor__map_get(&ad->noderecs, "", p->node);
 
+  if (!p->parked)
+    return;
   for (size_t i = 0; n && i < n->parked.nr; i++)
     if (!strcmp(n->parked.v[i].ns, p->ns) &&
         !strcmp(n->parked.v[i].name, p->name)) {
@@ -388,66 +397,64 @@ static void unpark(struct ad *ad, const struct ad_pod *p)
     }
 }
 
-/* Brings the DSW in line with pod ns/name as the informer has it. */
+static void rec_drop(struct ad *ad, struct ad_pod *rec)
+{
+  for (size_t i = 0; i < rec->vols.nr; i++)
+    att_del_pod(ad, rec->vols.v[i], rec);
+  rec_free(ad, rec);
+}
+
+/*
+ * Brings the DSW in line with pod ns/name as the informer has it, as the
+ * pod handlers' ProcessPodVolumes: a pod that wants its volumes gets those
+ * that resolve to an attachable volume added (a claim not bound yet is
+ * retried when its claim or volume changes); one that no longer wants
+ * them, or is gone, has all of its entries removed. A volume that stops
+ * resolving while the pod still wants it stays desired, as upstream.
+ */
 static void process_pod(struct ad *ad, const char *ns, const char *name)
 {
   const struct object *pod = informer_get(ad->pods, ns, name);
   struct ad_pod *rec = stor__map_get(&ad->podrecs, ns, name);
-  VEC(const struct object *) want = {0};
-  struct ad_node *n = NULL;
+  const struct pod_spec *sp;
+  struct ad_node *n;
 
-  if (rec && (!pod || pod->meta.uid != rec->uid)) {
-    for (size_t i = 0; i < rec->vols.nr; i++)
-      att_del_pod(ad, rec->vols.v[i], rec);
-    rec_free(ad, rec);
+  if (rec && (!pod || pod->meta.uid != rec->uid || !pod_wants_volumes(pod))) {
+    rec_drop(ad, rec);
     rec = NULL;
   }
-  if (pod && pod_wants_volumes(pod)) {
-    const struct pod_spec *sp = &pod->u.pod.spec;
-    n = node_rec(ad, sp->node_name);
-    for (size_t i = 0; n->known && i < sp->volumes_nr; i++) {
-      const struct object *pv;
-      if (sp->volumes[i].source != VOLSRC_PVC || !sp->volumes[i].claim_name)
-        continue;
-      pv = claim_volume(ad, ns, sp->volumes[i].claim_name);
-      if (pv)
-        VEC_PUSH(&want, pv);
-    }
-  }
-  if (!rec && !want.nr && !(n && !n->known))
+  if (!pod || !pod_wants_volumes(pod))
     return;
+  sp = &pod->u.pod.spec;
+  n = node_rec(ad, sp->node_name);
   if (!rec) {
     rec = xcalloc(1, sizeof(*rec));
     rec->ns = pod->meta.namespace_;
     rec->name = pod->meta.name;
     rec->uid = pod->meta.uid;
-    rec->node = pod->u.pod.spec.node_name;
+    rec->node = sp->node_name;
     stor__map_put(&ad->podrecs, ns, name, rec);
-    if (!n->known) {
-      /* Not a node this controller manages (yet): wait for it. */
+  }
+  if (!n->known) {
+    /* Not a node this controller manages (yet): wait for it. */
+    if (!rec->parked) {
       struct stor__key k = {rec->ns, rec->name};
       VEC_PUSH(&n->parked, k);
+      rec->parked = true;
     }
+    return;
   }
-  for (size_t i = 0; i < rec->vols.nr;) {
-    bool keep = false;
-    for (size_t j = 0; j < want.nr && !keep; j++)
-      keep = !strcmp(want.v[j]->meta.name, rec->vols.v[i]);
-    if (keep) {
-      i++;
+  for (size_t i = 0; i < sp->volumes_nr; i++) {
+    const struct object *pv;
+    if (sp->volumes[i].source != VOLSRC_PVC || !sp->volumes[i].claim_name)
       continue;
-    }
-    att_del_pod(ad, rec->vols.v[i], rec);
-    rec->vols.v[i] = rec->vols.v[--rec->vols.nr];
-  }
-  for (size_t j = 0; j < want.nr; j++) {
-    if (has_name(rec->vols.v, rec->vols.nr, want.v[j]->meta.name))
+    pv = claim_volume(ad, ns, sp->volumes[i].claim_name);
+    if (!pv || has_name(rec->vols.v, rec->vols.nr, pv->meta.name))
       continue;
-    att_add_pod(ad, want.v[j], rec);
-    VEC_PUSH(&rec->vols, want.v[j]->meta.name);
+    att_add_pod(ad, pv, rec);
+    VEC_PUSH(&rec->vols, pv->meta.name);
   }
-  free(want.v);
-  if (!rec->vols.nr && (!n || n->known))
+  if (!rec->vols.nr)
     rec_free(ad, rec);
 }
 
@@ -538,7 +545,8 @@ static void report_multi_attach(struct ad *ad, struct ad_vol *v,
  * ------------------------------------------------------------------- */
 
 struct status_patch {
-  const char *const *v;
+  struct arena *a;
+  const char *const *v; /* scratch: the list wanted */
   size_t nr;
 };
 
@@ -558,7 +566,8 @@ static bool set_attached(struct object *o, void *ctx)
 
   if (same_list(&o->u.node.volumes_attached, p))
     return false;
-  o->u.node.volumes_attached = (struct str_list){p->nr ? p->v : NULL, p->nr};
+  o->u.node.volumes_attached = (struct str_list){
+      p->nr ? arena_memdup(p->a, p->v, p->nr * sizeof(*p->v)) : NULL, p->nr};
   return true;
 }
 
@@ -569,18 +578,20 @@ static bool set_attached(struct object *o, void *ctx)
  */
 static bool node_status_sync(struct ad *ad, struct ad_node *n)
 {
-  const char **v = arena_alloc(ad->arena, (n->vols.nr + 1) * sizeof(*v));
-  struct status_patch p = {v, 0};
+  struct status_patch p = {ad->arena, NULL, 0};
   enum api_status st;
 
+  if (!n->known)
+    return true;
+  ad->scratch.nr = 0;
   for (size_t i = 0; i < n->vols.nr; i++) {
     struct ad_vol *vol = vol_get(ad, n->vols.v[i]);
     struct ad_att *a = vol ? att_get(vol, n->name) : NULL;
     if (a && a->reported)
-      v[p.nr++] = vol->unique;
+      VEC_PUSH(&ad->scratch, vol->unique);
   }
-  if (!n->known)
-    return true;
+  p.v = ad->scratch.v;
+  p.nr = ad->scratch.nr;
   st = api_patch(ad->api, AD_CONTROLLER, KIND_NODE, "", n->name, 0,
                  set_attached, &p, NULL);
   return st == API_OK || st == API_NOT_FOUND;
@@ -817,38 +828,34 @@ static void loop_run(struct engine *e, uint64_t subject, uint64_t arg,
                      void *ctx)
 {
   struct ad *ad = ctx;
+  size_t failed = 0;
 
   (void)subject;
   (void)arg;
   ad->loop = 0;
   if (!synced(ad)) {
-    ad->loop_at = engine_now(e) + ad->t->v[TIMING_WATCH_DELAY] + 1;
-    ad->loop = engine_schedule(e, ad->loop_at, PHASE_CONTROLLER,
-                               "attachdetach-reconcile", loop_run, 0, 0, ad);
+    /* WaitForCacheSync before the first pass. */
+    loop_at(ad, engine_now(e) + ad->t->v[TIMING_WATCH_DELAY] + 1);
     return;
   }
+  ad->in_loop = true;
   for (size_t i = 0; i < ad->dirty.nr; i++) {
     struct ad_vol *v = ad->dirty.v[i];
     v->dirty = false;
     reconcile(ad, v);
   }
   ad->dirty.nr = 0;
-  {
-    size_t failed = 0;
-    for (size_t i = 0; i < ad->dirty_nodes.nr; i++) {
-      struct ad_node *n = ad->dirty_nodes.v[i];
-      if (node_status_sync(ad, n))
-        n->status_dirty = false;
-      else
-        ad->dirty_nodes.v[failed++] = n; /* retried by the next loop */
-    }
-    ad->dirty_nodes.nr = failed;
-    if (failed) {
-      ad->loop_at = engine_now(e) + ad->t->v[TIMING_AD_RECONCILE];
-      ad->loop = engine_schedule(e, ad->loop_at, PHASE_CONTROLLER,
-                                 "attachdetach-reconcile", loop_run, 0, 0, ad);
-    }
+  for (size_t i = 0; i < ad->dirty_nodes.nr; i++) {
+    struct ad_node *n = ad->dirty_nodes.v[i];
+    if (node_status_sync(ad, n))
+      n->status_dirty = false;
+    else
+      ad->dirty_nodes.v[failed++] = n; /* the next pass retries */
   }
+  ad->dirty_nodes.nr = failed;
+  if (failed)
+    kick(ad);
+  ad->in_loop = false;
 }
 
 /* --- informer handlers
@@ -931,8 +938,13 @@ static void on_node(struct informer *inf, enum watch_type t,
     if (nr)
       memcpy(keys, n->parked.v, nr * sizeof(*keys));
     n->parked.nr = 0;
-    for (size_t i = 0; i < nr; i++)
+    for (size_t i = 0; i < nr; i++) {
+      struct ad_pod *rec =
+          stor__map_get(&ad->podrecs, keys[i].ns, keys[i].name);
+      if (rec)
+        rec->parked = false;
       process_pod(ad, keys[i].ns, keys[i].name);
+    }
     free(keys);
   }
 }
@@ -1288,11 +1300,11 @@ void attachdetach_stop(void *state)
   }
   free(ad->all_nodes.v);
   stor__map_release(&ad->vols);
-  stor__map_release(&ad->by_unique);
   stor__map_release(&ad->podrecs);
   stor__map_release(&ad->noderecs);
   stor__index_release(&ad->pods_by_claim);
   free(ad->dirty.v);
   free(ad->dirty_nodes.v);
+  free(ad->scratch.v);
   free(ad);
 }
