@@ -434,8 +434,7 @@ static void init_containers_run_first_and_initialize_the_pod(void **state)
               event_at(t, "web-0", "Started", 0));
 }
 
-/* --- admission -------------------------------------------------------------
- */
+/* --- admission ----------------------------------------------------------- */
 
 static void pod_that_does_not_fit_is_rejected_at_admission(void **state)
 {
@@ -484,8 +483,7 @@ static void pod_not_tolerating_a_no_execute_taint_is_rejected(void **state)
                       "that the pod didn't tolerate");
 }
 
-/* --- volumes ----------------------------------------------------------------
- */
+/* --- volumes ------------------------------------------------------------- */
 
 static void claim_on_a_hostpath_volume_is_mounted_and_written(void **state)
 {
@@ -652,8 +650,7 @@ static void wait_for_mount_timeout_is_traced_but_silent_since_1_28(void **state)
   assert_true(fixture_noted(&t->f, "unattached volumes=[data]"));
 }
 
-/* --- probes ------------------------------------------------------------------
- */
+/* --- probes -------------------------------------------------------------- */
 
 static void readiness_probe_follows_initial_delay_and_period(void **state)
 {
@@ -856,8 +853,7 @@ static void kubelet_reposts_a_pod_status_others_changed(void **state)
                    SIM_SEC(70) + SIM_MS(5));
 }
 
-/* --- crashes and restart policies
- * ---------------------------------------------- */
+/* --- crashes and restart policies ---------------------------------------- */
 
 static void crashing_image_restarts_with_crashloop_backoff(void **state)
 {
@@ -943,8 +939,7 @@ crashing_container_with_restart_policy_on_failure_restarts(void **state)
   assert_int_equal(pod(t, "job")->u.pod.status.phase, POD_RUNNING);
 }
 
-/* --- termination
- * ----------------------------------------------------------------- */
+/* --- termination --------------------------------------------------------- */
 
 struct delete_watch {
   struct t *t;
@@ -1136,8 +1131,7 @@ static void new_incarnation_gets_a_new_ip(void **state)
   assert_non_null(strstr(ip2, "10.244.0."));
 }
 
-/* --- heartbeats
- * ---------------------------------------------------------------------- */
+/* --- heartbeats ---------------------------------------------------------- */
 
 static void leases_are_created_and_renewed(void **state)
 {
@@ -1262,8 +1256,7 @@ static void node_added_later_gets_a_kubelet(void **state)
       SIM_SEC(30) + SIM_MS(5));
 }
 
-/* --- determinism
- * ------------------------------------------------------------------------ */
+/* --- determinism --------------------------------------------------------- */
 
 struct digest {
   uint64_t events, trace;

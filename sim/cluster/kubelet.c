@@ -30,7 +30,7 @@
 
 #include "kubelet_int.h"
 
-/* --- helpers shared by the kubelet files ---------------------------------- */
+/* --- helpers shared by the kubelet files --------------------------------- */
 
 simtime kl__align(simtime origin, simtime period, simtime t)
 {
@@ -143,8 +143,7 @@ bool kl__node_attached(const struct kl_node *n, const char *name)
   return n->node && str_list_has(&n->node->u.node.volumes_attached, name);
 }
 
-/* --- the Lease -------------------------------------------------------------
- */
+/* --- the Lease ----------------------------------------------------------- */
 
 /*
  * The node lease controller (component-helpers/apimachinery/lease): every
@@ -276,8 +275,7 @@ static void lease_tick(struct engine *e, uint64_t subject, uint64_t arg,
   lease_sync(n);
 }
 
-/* --- the node status loop ---------------------------------------------------
- */
+/* --- the node status loop ------------------------------------------------ */
 
 /*
  * tryUpdateNodeStatus runs every nodeStatusUpdateFrequency on a grid from
@@ -414,8 +412,7 @@ static void status_tick(struct engine *e, uint64_t subject, uint64_t arg,
   status_schedule(n, kl__align(n->t0, upd, n->last_report + rep));
 }
 
-/* --- nodes ------------------------------------------------------------------
- */
+/* --- nodes --------------------------------------------------------------- */
 
 /* The stream and IP index: the node's place in spec.cluster.nodes, else
  * after them in the order the nodes appeared. */
@@ -578,8 +575,7 @@ static void on_claim(struct informer *inf, enum watch_type t,
   kl__vol_claims_changed(ctx);
 }
 
-/* --- the component
- * ------------------------------------------------------------ */
+/* --- the component ------------------------------------------------------- */
 
 void *kubelets_start(const struct cluster_env *env)
 {
@@ -657,8 +653,7 @@ void kubelets_stop(void *state)
   free(ks);
 }
 
-/* --- the application
- * ------------------------------------------------------------- */
+/* --- the application ----------------------------------------------------- */
 
 bool kubelets_set_app_ready(void *state, const char *ns, const char *pod,
                             bool ready)

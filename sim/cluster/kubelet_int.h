@@ -43,7 +43,7 @@ struct kubelets;
 struct kl_node;
 struct kl_pod;
 
-/* --- probes (kubelet_probe.c) ------------------------------------------- */
+/* --- probes (kubelet_probe.c) -------------------------------------------- */
 
 /*
  * One probe worker (prober/worker.go) for one container. The worker ticks
@@ -302,8 +302,7 @@ bool kl__node_reported(const struct kl_node *n, const char *name);
 /* kubelet.c: whether the Node's status.volumesAttached lists name. */
 bool kl__node_attached(const struct kl_node *n, const char *name);
 
-/* --- kubelet_pod.c ---------------------------------------------------------
- */
+/* --- kubelet_pod.c ------------------------------------------------------- */
 
 /* A pod bound to n was added or changed (informer). */
 void kl__pod_seen(struct kl_node *n, const struct object *o);
@@ -327,8 +326,7 @@ bool kl__app_ready(const struct kl_pod *kp, const struct kl_ctr *c, simtime t);
 void kl__pods_free(struct kubelets *ks, struct kl_node *n);
 void kl__pod_pool_free(struct kubelets *ks);
 
-/* --- kubelet_volume.c --------------------------------------------------------
- */
+/* --- kubelet_volume.c ---------------------------------------------------- */
 
 /* Adds kp's claim volumes to the desired state and reconciles. */
 void kl__vol_pod_added(struct kl_pod *kp);
@@ -350,8 +348,7 @@ void kl__vol_unwait(struct kl_pod *kp);
 /* The pod volume named name, or NULL. */
 struct kl_vol *kl__vol_by_name(struct kl_pod *kp, const char *name);
 
-/* --- kubelet_probe.c
- * ----------------------------------------------------------- */
+/* --- kubelet_probe.c ----------------------------------------------------- */
 
 /* Sets up c's probe workers when it starts running. */
 void kl__probe_start(struct kl_pod *kp, struct kl_ctr *c);
@@ -362,8 +359,7 @@ void kl__probe_catch_up(struct kl_pod *kp, struct kl_ctr *c, simtime until);
 /* Re-plans c's probe timers after what the probes observe changed. */
 void kl__probe_plan(struct kl_pod *kp, struct kl_ctr *c);
 
-/* --- kubelet_api.c: every write to the API server ---------------------------
- */
+/* --- kubelet_api.c: every write to the API server ------------------------ */
 
 /*
  * The one place that knows whether the kubelet of n can reach the API

@@ -59,8 +59,7 @@ static void pod_check_stopped(struct kl_pod *kp);
 static void pod_start_next(struct kl_pod *kp);
 static void pod_terminate(struct kl_pod *kp);
 
-/* --- allocation ------------------------------------------------------------
- */
+/* --- allocation ---------------------------------------------------------- */
 
 static struct kl_pod *pod_new(struct kl_node *n, const struct object *o)
 {
@@ -148,8 +147,7 @@ void kl__pod_pool_free(struct kubelets *ks)
   free(ks->free_pods.v);
 }
 
-/* --- small helpers
- * ------------------------------------------------------------ */
+/* --- small helpers ------------------------------------------------------- */
 
 static bool streq(const char *a, const char *b)
 {
@@ -272,8 +270,7 @@ static void format_ms(simtime t, char *buf, size_t len)
   sim_format_duration(t - t % SIM_MS(1), buf, len); /* Truncate(ms) */
 }
 
-/* --- the truth: the sandbox, the application and its writes
- * ------------------- */
+/* --- the truth: the sandbox, the application and its writes -------------- */
 
 void kl__pod_sync_truth(struct kl_pod *kp)
 {
@@ -312,8 +309,7 @@ static void writers(struct kl_pod *kp, struct kl_ctr *c, bool start)
   }
 }
 
-/* --- the pod status
- * ------------------------------------------------------------ */
+/* --- the pod status ------------------------------------------------------ */
 
 /* getPhase (kubelet_pods.go) for a pod that is not terminal. */
 static enum pod_phase live_phase(const struct kl_pod *kp)
@@ -620,8 +616,7 @@ static void api_timer_fn(struct engine *e, uint64_t subject, uint64_t arg,
   pod_api_sync(kp);
 }
 
-/* --- admission ---------------------------------------------------------------
- */
+/* --- admission ----------------------------------------------------------- */
 
 static int64_t pod_cpu(const struct pod_spec *s)
 {
@@ -772,8 +767,7 @@ static bool admit(struct kl_pod *kp)
   return true;
 }
 
-/* --- the pod worker
- * ------------------------------------------------------------- */
+/* --- the pod worker ------------------------------------------------------ */
 
 static void pod_schedule(struct kl_pod *kp, simtime at, enum kl_pod_step step)
 {
@@ -906,8 +900,7 @@ static void pod_timer_fn(struct engine *e, uint64_t subject, uint64_t arg,
   }
 }
 
-/* --- containers
- * ------------------------------------------------------------------ */
+/* --- containers ---------------------------------------------------------- */
 
 static void ctr_schedule(struct kl_pod *kp, struct kl_ctr *c, simtime at,
                          enum kl_ctr_step step)
@@ -1148,8 +1141,7 @@ void kl__ctr_startup_failed(struct kl_pod *kp, struct kl_ctr *c)
   ctr_exited(kp, c, 137, "Error");
 }
 
-/* --- termination
- * ------------------------------------------------------------------ */
+/* --- termination --------------------------------------------------------- */
 
 static void pod_finish(struct kl_pod *kp)
 {
@@ -1273,8 +1265,7 @@ static void pod_kill(struct kl_pod *kp, int64_t grace_seconds)
   pod_check_stopped(kp); /* may free kp */
 }
 
-/* --- informer input
- * ------------------------------------------------------------------ */
+/* --- informer input ------------------------------------------------------ */
 
 void kl__pod_seen(struct kl_node *n, const struct object *o)
 {
