@@ -73,7 +73,8 @@ struct stor__key {
   const char *ns, *name;
 };
 
-/* A set of keys with a stable, history-determined iteration order. */
+/* A set of keys; iteration order is a function of the history of adds
+ * and removes (never of hashes). */
 struct stor__set {
   VEC(struct stor__key) v;
   struct stor__map pos; /* key -> index + 1 */

@@ -240,7 +240,9 @@ static bool set_claim_phase(struct storage *s, const struct object *c,
     if (c->u.pvc.status.phase != phase)
       st->capacity_bytes = pv->u.pv.spec.capacity_bytes;
   }
-  if (!memcmp(st, &c->u.pvc.status, sizeof(*st))) {
+  if (st->phase == c->u.pvc.status.phase &&
+      st->access_modes == c->u.pvc.status.access_modes &&
+      st->capacity_bytes == c->u.pvc.status.capacity_bytes) {
     if (out)
       *out = c;
     return true;
@@ -286,6 +288,7 @@ static bool bind(struct storage *s, const struct object *pv,
                  const struct object *c)
 {
   const struct claim_ref *r = &pv->u.pv.spec.claim_ref;
+  int requests = s->requests;
   struct object o;
 
   if (!r->name || strcmp(r->name, c->meta.name) ||
@@ -317,9 +320,11 @@ static bool bind(struct storage *s, const struct object *pv,
   }
   if (!set_claim_phase(s, c, PVC_BOUND, pv, &c))
     return false;
-  cluster_note(&s->env,
-               arena_printf(s->arena, "PersistentVolumeClaim/%s", c->meta.name),
-               "Bound", "bound to volume %s", pv->meta.name);
+  if (s->requests != requests)
+    cluster_note(
+        &s->env,
+        arena_printf(s->arena, "PersistentVolumeClaim/%s", c->meta.name),
+        "Bound", "bound to volume %s", pv->meta.name);
   return true;
 }
 

@@ -144,12 +144,12 @@ bool stor__set_del(struct stor__set *s, const char *ns, const char *name)
 
   if (!at)
     return false;
-  /* Keep the order of the rest: shifting is cheap for these small sets. */
-  memmove(&s->v.v[at - 1], &s->v.v[at], (s->v.nr - at) * sizeof(*s->v.v));
+  /* Swap-remove: O(1); the order stays a function of the history (D4). */
+  if (at != s->v.nr) {
+    s->v.v[at - 1] = s->v.v[s->v.nr - 1];
+    stor__map_put(&s->pos, s->v.v[at - 1].ns, s->v.v[at - 1].name, (void *)at);
+  }
   s->v.nr--;
-  for (size_t i = at - 1; i < s->v.nr; i++)
-    stor__map_put(&s->pos, s->v.v[i].ns, s->v.v[i].name,
-                  (void *)(uintptr_t)(i + 1));
   return true;
 }
 
