@@ -569,6 +569,31 @@ static void on_delete_completes_from_1_36(void **state)
   assert_int_equal(set->u.sts.status.current_replicas, 2);
 }
 
+static void completion_needs_every_updated_pod_ready(void **state)
+{
+  struct ctl_fx *x = *state;
+  const char *hold[] = {"web-0", NULL};
+  const struct object *set;
+
+  up(x, &(struct ctlfx_set_opts){.replicas = 2, .pmp = PMP_PARALLEL});
+  ctlfx_set_image(x, "registry.example/app:2");
+  /* web-0, the last one replaced, stays Pending at the new revision */
+  ctlfx_converge(x, SIM_SEC(30), hold);
+  assert_true(ctl__is_terminating(ctlfx_pod(x, "web-0")));
+  ctlfx_finish(x, "web-0");
+  ctlfx_converge(x, SIM_SEC(30), hold);
+  assert_int_equal(ctlfx_pod(x, "web-0")->u.pod.status.phase, POD_PENDING);
+  set = ctlfx_set(x);
+  assert_int_equal(set->u.sts.status.updated_replicas, 2);
+  assert_int_equal(set->u.sts.status.ready_replicas, 1);
+  assert_string_not_equal(set->u.sts.status.current_revision,
+                          set->u.sts.status.update_revision);
+  ctlfx_converge(x, SIM_SEC(30), NULL);
+  set = ctlfx_set(x);
+  assert_string_equal(set->u.sts.status.current_revision,
+                      set->u.sts.status.update_revision);
+}
+
 /* --- status (§7)
  * ---------------------------------------------------------------------------
  */
@@ -759,6 +784,7 @@ int main(void)
       T(on_delete_never_deletes_for_an_update),
       T(on_delete_never_completes_before_1_36),
       T(on_delete_completes_from_1_36),
+      T(completion_needs_every_updated_pod_ready),
       T(status_counts_ready_available_and_generation),
       T(status_is_written_only_when_it_changes),
       T(observed_generation_follows_spec_changes),
