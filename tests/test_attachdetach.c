@@ -201,8 +201,7 @@ static int events(struct t *t, const char *name, const char *reason,
   return n;
 }
 
-/* --- attach
- * ------------------------------------------------------------------- */
+/* --- attach --------------------------------------------------------------- */
 
 static void a_scheduled_pod_gets_its_volume_attached_and_reported(void **state)
 {
@@ -325,8 +324,7 @@ static void a_failed_attach_is_retried_with_back_off(void **state)
   assert_int_equal(events(t, "web-0", "FailedAttachVolume", NULL), 3);
 }
 
-/* --- detach
- * -------------------------------------------------------------------- */
+/* --- detach --------------------------------------------------------------- */
 
 static void a_volume_is_detached_only_after_the_kubelet_unmounts(void **state)
 {
@@ -419,8 +417,7 @@ static void a_failed_pod_releases_its_volume(void **state)
   assert_false(truth_is_attached(t->f.truth, "pv-1", "node-1"));
 }
 
-/* --- access modes
- * ---------------------------------------------------------------- */
+/* --- access modes --------------------------------------------------------- */
 
 static const char exclusive[] =
     "Multi-Attach error for volume \"pv-1\" Volume is already exclusively "
@@ -516,8 +513,7 @@ static void two_pods_on_one_node_share_one_attachment(void **state)
   assert_false(meta_is_deleting(&attachment(t, "pv-1", "node-1")->meta));
 }
 
-/* --- dynamic volumes, cost, determinism
- * ------------------------------------------ */
+/* --- dynamic volumes, cost, determinism ----------------------------------- */
 
 static void a_provisioned_volume_is_attached_in_its_zone(void **state)
 {

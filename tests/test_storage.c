@@ -57,8 +57,7 @@ static struct arena *A(struct t *t)
   return &t->f.s.arena;
 }
 
-/* --- objects -----------------------------------------------------------------
- */
+/* --- objects -------------------------------------------------------------- */
 
 static const struct object *sclass(struct t *t, const char *name,
                                    const char *provisioner,
@@ -165,28 +164,41 @@ static void delete_obj(struct t *t, enum obj_kind k, const char *name,
                    API_OK);
 }
 
+struct select {
+  struct arena *a;
+  const char *node;
+};
+
 static bool select_node(struct object *o, void *ctx)
 {
-  struct kv *a = arena_alloc(ctx, (o->meta.annotations.nr + 1) * sizeof(*a));
+  const struct select *sel = ctx;
+  struct kv *a = arena_alloc(sel->a, (o->meta.annotations.nr + 1) * sizeof(*a));
 
   if (o->meta.annotations.nr)
     memcpy(a, o->meta.annotations.v, o->meta.annotations.nr * sizeof(*a));
   a[o->meta.annotations.nr] =
-      (struct kv){"volume.kubernetes.io/selected-node", "node-2"};
+      (struct kv){"volume.kubernetes.io/selected-node", sel->node};
   o->meta.annotations = (struct kv_list){a, o->meta.annotations.nr + 1};
   return true;
 }
 
 /* What the scheduler's VolumeBinding PreBind does for a delayed claim. */
-static void scheduler_selects_node_2(struct t *t, const char *claim_name)
+static void scheduler_selects(struct t *t, const char *claim_name,
+                              const char *node)
 {
+  struct select sel = {A(t), node};
+
   assert_int_equal(api_patch(t->f.api, "default-scheduler", KIND_PVC, "default",
-                             claim_name, 0, select_node, A(t), NULL),
+                             claim_name, 0, select_node, &sel, NULL),
                    API_OK);
 }
 
-/* --- admission
- * ------------------------------------------------------------------ */
+static void scheduler_selects_node_2(struct t *t, const char *claim_name)
+{
+  scheduler_selects(t, claim_name, "node-2");
+}
+
+/* --- admission ------------------------------------------------------------ */
 
 static void a_claim_without_a_class_gets_the_default_class(void **state)
 {
@@ -238,8 +250,7 @@ static void claims_and_volumes_get_their_protection_finalizers(void **state)
   assert_string_equal(v->meta.finalizers.v[0], "kubernetes.io/pv-protection");
 }
 
-/* --- protection
- * -------------------------------------------------------------------- */
+/* --- protection ----------------------------------------------------------- */
 
 static const struct object *pod_on(struct t *t, const char *name,
                                    const char *claim_name, const char *node)
@@ -322,8 +333,7 @@ static void a_deleting_volume_stays_while_it_is_bound(void **state)
   assert_null(get(t, KIND_PV, "pv-1"));
 }
 
-/* --- static matching
- * ------------------------------------------------------------------ */
+/* --- static matching ------------------------------------------------------ */
 
 static void a_claim_binds_to_a_matching_volume_both_ways(void **state)
 {
@@ -538,8 +548,7 @@ static void a_bound_claim_whose_volume_vanishes_is_lost(void **state)
                    1);
 }
 
-/* --- default class, retroactively
- * -------------------------------------------------------- */
+/* --- default class, retroactively ----------------------------------------- */
 
 static void a_class_less_volume_stays_available_once_the_claim_gets_the_default(
     void **state)
@@ -566,8 +575,7 @@ static void a_class_less_volume_stays_available_once_the_claim_gets_the_default(
   assert_int_equal(events(t, "data", "WaitForFirstConsumer", NULL), 1);
 }
 
-/* --- dynamic provisioning
- * ------------------------------------------------------------------- */
+/* --- dynamic provisioning ------------------------------------------------- */
 
 static void
 a_delayed_claim_waits_for_its_node_then_is_provisioned_there(void **state)
@@ -810,9 +818,63 @@ a_delayed_static_volume_binds_only_on_the_selected_nodes_side(void **state)
   assert_string_equal(bound_to(t, "data"), "local-b");
 }
 
-/* --- reclaim
- * -------------------------------------------------------------------------------
- */
+static void a_delayed_claim_names_the_pods_waiting_to_be_scheduled(void **state)
+{
+  struct t *t = *state;
+  struct object p = fixture_pod(&t->f, "web-0", "data");
+
+  sclass(t, "standard", DRIVER, BINDING_WAIT_FOR_FIRST_CONSUMER, true);
+  fixture_create(&t->f, &p);
+  run_for(t, SIM_SEC(1));
+  claim(t, "data", NULL, GI);
+  run_for(t, SIM_SEC(1));
+  assert_int_equal(events(t, "data", "WaitForPodScheduled",
+                          "waiting for pod web-0 to be scheduled"),
+                   1);
+  assert_int_equal(events(t, "data", "WaitForFirstConsumer", NULL), 0);
+}
+
+static void
+a_vanished_selected_node_is_handed_back_to_the_scheduler(void **state)
+{
+  struct t *t = *state;
+  const struct object *c;
+
+  sclass(t, "standard", DRIVER, BINDING_WAIT_FOR_FIRST_CONSUMER, true);
+  claim(t, "data", NULL, GI);
+  run_for(t, SIM_SEC(1));
+  scheduler_selects(t, "data", "node-9");
+  run_for(t, SIM_SEC(1));
+  assert_int_equal(events(t, "data", "ProvisioningFailed",
+                          "failed to get target node: node \"node-9\" not "
+                          "found"),
+                   1);
+  c = get(t, KIND_PVC, "data");
+  assert_null(
+      kv_get(&c->meta.annotations, "volume.kubernetes.io/selected-node"));
+  assert_int_equal(api_count(t->f.api, KIND_PV), 0);
+}
+
+static void a_claim_with_a_selector_is_not_provisioned(void **state)
+{
+  struct t *t = *state;
+  struct object c = claim_obj(t, "data", "fast", GI, ACCESS_RWO);
+  struct kv *l = arena_alloc(A(t), sizeof(*l));
+
+  sclass(t, "fast", DRIVER, BINDING_IMMEDIATE, false);
+  *l = (struct kv){"tier", "gold"};
+  c.u.pvc.spec.has_selector = true;
+  c.u.pvc.spec.selector.match_labels = (struct kv_list){l, 1};
+  fixture_create(&t->f, &c);
+  run_for(t, SIM_SEC(1));
+  assert_int_equal(events(t, "data", "ProvisioningFailed",
+                          "failed to provision volume with StorageClass "
+                          "\"fast\": claim Selector is not supported"),
+                   1);
+  assert_int_equal(api_count(t->f.api, KIND_PV), 0);
+}
+
+/* --- reclaim -------------------------------------------------------------- */
 
 static void
 a_provisioned_volume_is_deleted_after_its_claim_with_policy_delete(void **state)
@@ -884,8 +946,27 @@ static void a_static_volume_without_deleter_fails_to_delete(void **state)
                    1);
 }
 
-/* --- timing, cost, determinism
- * -------------------------------------------------------------- */
+static void a_recycled_volume_becomes_available_again(void **state)
+{
+  struct t *t = *state;
+  struct object v = volume_obj(t, "pv-1", GI, "", ACCESS_RWO);
+  const struct object *pv;
+
+  v.u.pv.spec.reclaim_policy = RECLAIM_RECYCLE;
+  fixture_create(&t->f, &v);
+  run_for(t, SIM_SEC(1));
+  claim(t, "data", "", GI);
+  run_for(t, SIM_SEC(1));
+  assert_string_equal(bound_to(t, "data"), "pv-1");
+  delete_obj(t, KIND_PVC, "data", -1);
+  run_for(t, SIM_SEC(1));
+  pv = get(t, KIND_PV, "pv-1");
+  assert_int_equal(pv->u.pv.status.phase, PV_AVAILABLE);
+  assert_null(pv->u.pv.spec.claim_ref.name);
+  assert_int_equal(events(t, "pv-1", "VolumeRecycled", "Volume recycled"), 1);
+}
+
+/* --- timing, cost, determinism -------------------------------------------- */
 
 static void an_idle_storage_schedules_nothing(void **state)
 {
@@ -983,9 +1064,13 @@ int main(void)
       T(allowed_topologies_limit_the_zones),
       T(a_class_without_provisioner_cannot_provision),
       T(a_delayed_static_volume_binds_only_on_the_selected_nodes_side),
+      T(a_delayed_claim_names_the_pods_waiting_to_be_scheduled),
+      T(a_vanished_selected_node_is_handed_back_to_the_scheduler),
+      T(a_claim_with_a_selector_is_not_provisioned),
       T(a_provisioned_volume_is_deleted_after_its_claim_with_policy_delete),
       T(a_retained_volume_stays_released),
       T(a_static_volume_without_deleter_fails_to_delete),
+      T(a_recycled_volume_becomes_available_again),
       T(an_idle_storage_schedules_nothing),
       T(the_same_seed_gives_the_same_run),
 #undef T

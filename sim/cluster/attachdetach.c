@@ -148,8 +148,7 @@ static struct ad_node *node_rec(struct ad *ad, const char *name)
   return n;
 }
 
-/* --- the loop ----------------------------------------------------------------
- */
+/* --- the loop ------------------------------------------------------------- */
 
 static void loop_run(struct engine *e, uint64_t subject, uint64_t arg,
                      void *ctx);
@@ -217,8 +216,7 @@ static void wake_at(struct ad *ad, struct ad_vol *v, simtime at)
                       wake_fire, 0, (uint64_t)(uintptr_t)ad, v);
 }
 
-/* --- records
- * ------------------------------------------------------------------ */
+/* --- records -------------------------------------------------------------- */
 
 static struct ad_vol *vol_get(struct ad *ad, const char *pv)
 {
@@ -299,8 +297,7 @@ static void vol_free(struct ad *ad, struct ad_vol *v)
   free(v);
 }
 
-/* --- the desired state
- * ----------------------------------------------------------- */
+/* --- the desired state ---------------------------------------------------- */
 
 /*
  * Whether a pod's volumes belong in the DSW (util.DetermineVolumeAction):
@@ -475,8 +472,7 @@ static void process_claim_pods(struct ad *ad, const char *ns, const char *claim)
   free(names);
 }
 
-/* --- events
- * ----------------------------------------------------------------------- */
+/* --- events --------------------------------------------------------------- */
 
 static void pod_event(struct ad *ad, const struct ad_podref *r,
                       enum event_type type, const char *reason, const char *msg)
@@ -541,8 +537,7 @@ static void report_multi_attach(struct ad *ad, struct ad_vol *v,
                a->node);
 }
 
-/* --- node status
- * ------------------------------------------------------------------- */
+/* --- node status ---------------------------------------------------------- */
 
 struct status_patch {
   struct arena *a;
@@ -597,8 +592,7 @@ static bool node_status_sync(struct ad *ad, struct ad_node *n)
   return st == API_OK || st == API_NOT_FOUND;
 }
 
-/* --- operations
- * -------------------------------------------------------------------- */
+/* --- operations ----------------------------------------------------------- */
 
 static void backoff(struct ad *ad, struct ad_vol *v, struct ad_att *a)
 {
@@ -858,8 +852,7 @@ static void loop_run(struct engine *e, uint64_t subject, uint64_t arg,
   ad->in_loop = false;
 }
 
-/* --- informer handlers
- * ---------------------------------------------------------------- */
+/* --- informer handlers ---------------------------------------------------- */
 
 static void on_pod(struct informer *inf, enum watch_type t,
                    const struct object *old, const struct object *now,
@@ -1010,8 +1003,7 @@ static void on_va(struct informer *inf, enum watch_type t,
   mark_dirty(ad, v);
 }
 
-/* --- the external CSI attacher
- * -------------------------------------------------------- */
+/* --- the external CSI attacher -------------------------------------------- */
 
 /*
  * external-attacher: for each VolumeAttachment of a CSI driver it adds its
@@ -1237,8 +1229,7 @@ static void attacher_stop(struct attacher *at)
   free(at);
 }
 
-/* --- entry points
- * ------------------------------------------------------------------------ */
+/* --- entry points --------------------------------------------------------- */
 
 static struct informer *ad_informer(struct ad *ad, enum obj_kind k,
                                     informer_handler_fn *fn)

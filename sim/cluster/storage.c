@@ -199,8 +199,7 @@ void storage__forget(struct stor__worker *w, const char *ns, const char *name)
   stor__map_del(&w->fails, ns, name);
 }
 
-/* --- the PV controller's view: informer plus its own writes -----------------
- */
+/* --- the PV controller's view: informer plus its own writes --------------- */
 
 static const struct object *overlaid(struct stor__map *ov,
                                      const struct object *inf, const char *ns,
@@ -249,8 +248,7 @@ enum api_status storage__update(struct storage *s, const char *who,
   return API_OK;
 }
 
-/* --- waiting claims and the resync ------------------------------------------
- */
+/* --- waiting claims and the resync ---------------------------------------- */
 
 void storage__unwait(struct storage *s, const char *ns, const char *name)
 {
@@ -325,8 +323,7 @@ void storage__trigger(struct storage *s, unsigned why)
                                      "pv-resync", resync, 0, 0, s);
 }
 
-/* --- informer handlers (kube-controller-manager) ----------------------------
- */
+/* --- informer handlers (kube-controller-manager) -------------------------- */
 
 static bool needs_protection_work(const struct object *o, const char *fin)
 {
@@ -442,8 +439,7 @@ static void on_pod(struct informer *inf, enum watch_type t,
   }
 }
 
-/* --- admission plugins
- * -------------------------------------------------------- */
+/* --- admission plugins ---------------------------------------------------- */
 
 struct default_pick {
   const struct object *best;
@@ -513,8 +509,7 @@ static enum api_status admit_protection(struct api *api, struct object *o,
   return API_OK;
 }
 
-/* --- entry points
- * ------------------------------------------------------------- */
+/* --- entry points --------------------------------------------------------- */
 
 void storage__worker_init(struct stor__worker *w, const char *kind,
                           void (*sync)(struct storage *, const char *,

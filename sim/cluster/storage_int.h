@@ -18,7 +18,7 @@
 
 #include "cluster.h"
 
-/* --- names Kubernetes uses -------------------------------------------- */
+/* --- names Kubernetes uses ------------------------------------------------ */
 
 #define ANN_BIND_COMPLETED "pv.kubernetes.io/bind-completed"
 #define ANN_BOUND_BY_CONTROLLER "pv.kubernetes.io/bound-by-controller"
@@ -46,7 +46,7 @@
 #define AD_CONTROLLER "attachdetach-controller"
 #define CSI_ATTACHER "csi-attacher"
 
-/* --- a map keyed by (namespace, name) ----------------------------------- */
+/* --- a map keyed by (namespace, name) ------------------------------------- */
 
 struct stor__slot {
   uint64_t hash;

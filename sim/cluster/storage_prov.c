@@ -59,8 +59,7 @@ static const char *claim_provisioner(const struct object *c)
   return p ? p : kv_get(&c->meta.annotations, ANN_BETA_STORAGE_PROVISIONER);
 }
 
-/* --- topology
- * ----------------------------------------------------------------- */
+/* --- topology ------------------------------------------------------------- */
 
 /* The zone values an allowedTopologies lists (In on the zone label). */
 static bool zone_allowed(const struct storage_class *sc, const char *zone)
@@ -147,8 +146,7 @@ static struct node_selector zone_affinity(struct arena *a, const char *zone)
   return (struct node_selector){t, 1};
 }
 
-/* --- provisioning
- * -------------------------------------------------------------- */
+/* --- provisioning --------------------------------------------------------- */
 
 static void failed(struct storage *s, const char *prov, const struct object *c,
                    const char *cls, const char *why)
@@ -325,8 +323,7 @@ static void sync_claim(struct storage *s, const char *ns, const char *name)
       (uint64_t)(uintptr_t)s, op);
 }
 
-/* --- deletion ----------------------------------------------------------------
- */
+/* --- deletion ------------------------------------------------------------- */
 
 static bool drop_finalizer(struct object *o, void *ctx)
 {
@@ -381,8 +378,7 @@ static void sync_volume(struct storage *s, const char *ns, const char *name)
     storage__retry(s, &s->prov_del_w, "", name);
 }
 
-/* --- informer handlers
- * -------------------------------------------------------- */
+/* --- informer handlers ---------------------------------------------------- */
 
 static void on_claim(struct informer *inf, enum watch_type t,
                      const struct object *old, const struct object *now,

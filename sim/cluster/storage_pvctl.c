@@ -34,8 +34,7 @@
 
 #include "storage_int.h"
 
-/* --- indexes -----------------------------------------------------------------
- */
+/* --- indexes -------------------------------------------------------------- */
 
 void storage__pv_indexed(struct storage *s, const struct object *old,
                          const struct object *now)
@@ -56,8 +55,7 @@ void storage__pv_indexed(struct storage *s, const struct object *old,
   }
 }
 
-/* --- predicates
- * ---------------------------------------------------------------- */
+/* --- predicates ----------------------------------------------------------- */
 
 static bool has_ann(const struct object *o, const char *k)
 {
@@ -107,8 +105,7 @@ static const char *volume_unfit(const struct object *pv, const struct object *c)
   return NULL;
 }
 
-/* --- matching
- * ------------------------------------------------------------------- */
+/* --- matching ------------------------------------------------------------- */
 
 static int popcount(unsigned x)
 {
@@ -220,8 +217,7 @@ static const struct object *find_best_match(struct storage *s,
   return found;
 }
 
-/* --- writes
- * -------------------------------------------------------------------- */
+/* --- writes --------------------------------------------------------------- */
 
 static bool set_claim_phase(struct storage *s, const struct object *c,
                             enum pvc_phase phase, const struct object *pv,
@@ -349,8 +345,7 @@ static bool unbind_volume(struct storage *s, const struct object *pv)
   return set_volume_phase(s, pv, PV_AVAILABLE, NULL, NULL);
 }
 
-/* --- unbound claims ----------------------------------------------------------
- */
+/* --- unbound claims ------------------------------------------------------- */
 
 static bool pick_default(const struct object *o, void *ctx)
 {
@@ -552,8 +547,7 @@ static void sync_unbound_named(struct storage *s, const struct object *c)
     storage__wait(s, c, WAIT_RETRY | WAIT_VOLUME);
 }
 
-/* --- bound claims
- * ---------------------------------------------------------------- */
+/* --- bound claims --------------------------------------------------------- */
 
 static void claim_lost(struct storage *s, const struct object *c,
                        const char *reason, const char *msg)
@@ -613,8 +607,7 @@ void storage__sync_claim(struct storage *s, const char *ns, const char *name)
     sync_unbound_any(s, c);
 }
 
-/* --- volumes
- * ---------------------------------------------------------------------- */
+/* --- volumes -------------------------------------------------------------- */
 
 /*
  * reclaimVolume. Retain: nothing. Delete: a volume of an external

@@ -11,7 +11,7 @@
 
 #include "storage_int.h"
 
-/* --- the map ------------------------------------------------------------- */
+/* --- the map -------------------------------------------------------------- */
 
 static uint64_t key_hash(const char *ns, const char *name)
 {
@@ -120,7 +120,7 @@ void stor__map_release(struct stor__map *m)
   memset(m, 0, sizeof(*m));
 }
 
-/* --- the ordered set ----------------------------------------------------- */
+/* --- the ordered set ------------------------------------------------------ */
 
 bool stor__set_has(const struct stor__set *s, const char *ns, const char *name)
 {
@@ -258,8 +258,7 @@ void stor__index_release(struct stor__index *ix)
   stor__map_release(&ix->map);
 }
 
-/* --- copy-on-write list edits ----------------------------------------------
- */
+/* --- copy-on-write list edits --------------------------------------------- */
 
 bool stor__str_has(const struct str_list *l, const char *s)
 {
@@ -330,8 +329,7 @@ struct kv_list stor__kv_del(struct arena *a, struct kv_list l, const char *k)
   return (struct kv_list){nr ? nv : NULL, nr};
 }
 
-/* --- Kubernetes helpers ------------------------------------------------------
- */
+/* --- Kubernetes helpers --------------------------------------------------- */
 
 const char *stor__claim_class(const struct object *pvc)
 {
@@ -482,8 +480,7 @@ simtime stor__grid_at(simtime t, simtime period)
   return (t + period - 1) / period * period;
 }
 
-/* --- shared with the kubelet (cluster.h) ------------------------------------
- */
+/* --- shared with the kubelet (cluster.h) ---------------------------------- */
 
 bool attachdetach_volume_attachable(const struct pv *pv)
 {
