@@ -35,6 +35,9 @@
  * back-off (1 s doubling to 5 min); creating the PV object is tried 5
  * times, 10 s apart (createProvisionedPVRetryCount/Interval).
  *
+ * Events name the driver as their source (upstream: the provisioner's
+ * identity, "<driver>_<pod name>").
+ *
  * SIMPLIFIED: deleting the backing disk takes no virtual time and never
  * fails (a real cloud refuses to delete a disk that is still attached and
  * the provisioner retries); capacity is not rounded to the driver's

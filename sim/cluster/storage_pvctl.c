@@ -458,6 +458,8 @@ static void provision_claim(struct storage *s, const struct object *c)
     storage__wait(s, c, WAIT_RETRY);
     return;
   }
+  /* The newer wording (kubernetes#116821, 2023); its first release is
+   * not pinned down in the reference: taken as 1.28. */
   if (s->minor >= 28)
     storage__event(s, PV_CONTROLLER, c, EVENT_NORMAL, "ExternalProvisioning",
                    "Waiting for a volume to be created either by the "
