@@ -1078,6 +1078,76 @@ static void missing_claim_is_reported_and_its_creation_retries(void **state)
              "volume.kubernetes.io/selected-node"));
 }
 
+static bool lose_claim(struct object *o, void *arg)
+{
+  (void)arg;
+  o->u.pvc.spec.volume_name = "pv-gone";
+  o->u.pvc.status.phase = PVC_LOST;
+  return true;
+}
+
+static void deleting_and_lost_claims_are_reported(void **state)
+{
+  static const struct {
+    bool lost;
+    const char *why;
+  } cases[] = {
+      {false, "persistentvolumeclaim \"data-web-0\" is being deleted"},
+      {true, "persistentvolumeclaim \"data-web-0\" bound to non-existent "
+             "persistentvolume \"pv-gone\""},
+  };
+
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    struct t *t = i ? make(3, 1) : *state;
+    struct object c = fixture_pvc(&t->f, "data-web-0", "standard", 1 << 20);
+    struct object p = web_pod(t, "web-0", "data-web-0");
+    const char **fin = arena_calloc(&t->f.s.arena, 1, sizeof(*fin));
+    char want[512];
+
+    fin[0] = "kubernetes.io/pvc-protection";
+    c.meta.finalizers = (struct str_list){fin, 1};
+    storage_class(t, "standard", BINDING_WAIT_FOR_FIRST_CONSUMER,
+                  "ebs.csi.aws.com");
+    create(t, &c);
+    if (cases[i].lost)
+      assert_int_equal(api_patch(t->f.api, "persistentvolume-controller",
+                                 KIND_PVC, "default", "data-web-0", 0,
+                                 lose_claim, NULL, NULL),
+                       API_OK);
+    else
+      assert_int_equal(api_delete(t->f.api, "kubectl", KIND_PVC, "default",
+                                  "data-web-0", NULL),
+                       API_OK);
+    start(t);
+    create(t, &p);
+    run_to(t, SIM_SEC(1));
+    snprintf(want, sizeof(want), "0/3 nodes are available: %s. %s",
+             cases[i].why, PREEMPT_NONE_3);
+    assert_string_equal(last_event(t, "web-0", "FailedScheduling")->message,
+                        want);
+    if (i) {
+      void *st = t;
+      teardown(&st);
+    }
+  }
+}
+
+static void repeated_failures_write_the_condition_once(void **state)
+{
+  struct t *t = *state;
+  struct object o = web_pod(t, "web-0", NULL);
+  uint64_t rv;
+
+  o.u.pod.spec.node_selector = labels1(t, "disk", "ssd");
+  start(t);
+  create(t, &o);
+  run_to(t, SIM_SEC(1));
+  rv = pod(t, "web-0")->meta.resource_version;
+  run_to(t, SIM_MIN(12)); /* two more attempts from the 5 min flush */
+  assert_int_equal(count_events(t, "web-0", "FailedScheduling"), 3);
+  assert_int_equal(pod(t, "web-0")->meta.resource_version, rv);
+}
+
 static void unbound_immediate_claim_makes_the_pod_unschedulable(void **state)
 {
   struct t *t = *state;
@@ -1442,6 +1512,10 @@ int main(void)
           teardown),
       cmocka_unit_test_setup_teardown(
           missing_claim_is_reported_and_its_creation_retries, setup3, teardown),
+      cmocka_unit_test_setup_teardown(deleting_and_lost_claims_are_reported,
+                                      setup3, teardown),
+      cmocka_unit_test_setup_teardown(
+          repeated_failures_write_the_condition_once, setup3, teardown),
       cmocka_unit_test_setup_teardown(
           unbound_immediate_claim_makes_the_pod_unschedulable, setup3,
           teardown),

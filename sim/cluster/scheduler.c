@@ -2304,8 +2304,9 @@ static struct snode *pick_node(struct sched *s, const struct spod *p,
 /* --- failures --- */
 
 struct cond_patch {
-  const char *reason, *message;
+  const char *reason, *message; /* message: caller storage */
   simtime now;
+  struct arena *arena; /* the message is copied only when written */
 };
 
 static bool patch_unscheduled(struct object *o, void *arg)
@@ -2322,7 +2323,7 @@ static bool patch_unscheduled(struct object *o, void *arg)
     cd->last_transition_time = c->now;
   cd->status = COND_FALSE;
   cd->reason = c->reason;
-  cd->message = c->message;
+  cd->message = arena_strdup(c->arena, c->message);
   return true;
 }
 
@@ -2338,7 +2339,8 @@ static void fail_attempt(struct sched *s, struct spod *p, const char *msg,
   const struct object *pod = p->obj;
   char ev[EVENT_NOTE_LIMIT + 1], ref[300];
   struct cond_patch cp = {unschedulable ? "Unschedulable" : "SchedulerError",
-                          NULL, now_of(s)};
+                          msg, now_of(s), s->arena};
+  const struct condition *cur = &pod->u.pod.status.scheduled;
   simtime now = now_of(s);
   bool helped = false;
 
@@ -2348,9 +2350,12 @@ static void fail_attempt(struct sched *s, struct spod *p, const char *msg,
     snprintf(ev, sizeof(ev), "%.*s ...", EVENT_NOTE_LIMIT - 4, msg);
   api_record_event(s->api, SCHED_NAME, pod, EVENT_WARNING, "FailedScheduling",
                    "%s", ev);
-  cp.message = arena_strdup(s->arena, msg);
-  api_patch(s->api, SCHED_NAME, KIND_POD, pod_ns(pod), pod->meta.name,
-            pod->meta.uid, patch_unscheduled, &cp, NULL);
+  /* updatePod writes only a changed condition; the informer's copy
+   * spares the request when it already says the same. */
+  if (cur->status != COND_FALSE || !str_eq0(cur->reason, cp.reason) ||
+      !str_eq0(cur->message, msg))
+    api_patch(s->api, SCHED_NAME, KIND_POD, pod_ns(pod), pod->meta.name,
+              pod->meta.uid, patch_unscheduled, &cp, NULL);
   pod_ref(pod, ref, sizeof(ref));
   cluster_note(&s->env, ref, "FailedScheduling", "pod %s unschedulable: %s",
                pod->meta.name, msg);
