@@ -1,18 +1,20 @@
 /*
  * components.c - the table of cluster components a run starts, in order.
- * Components join the table as they are built.
+ * Storage comes first: its admission plugins (default StorageClass, PVC
+ * protection) must be in place before the manifests are applied at time 0.
  */
 #include "cluster.h"
 
 static const struct component components[] = {
-    {NULL, NULL, NULL}, /* keeps the array non-empty until one lands */
+    {"storage", storage_start, storage_stop},
+    {"attachdetach", attachdetach_start, attachdetach_stop},
+    {"garbage-collector", gc_start, gc_stop},
+    {"endpoints", endpoints_start, endpoints_stop},
+    {"kubelet", kubelets_start, kubelets_stop},
 };
 
 const struct component *cluster_components(size_t *nr)
 {
-  *nr = 0;
-  for (size_t i = 0; i < sizeof(components) / sizeof(components[0]); i++)
-    if (components[i].start)
-      *nr = i + 1;
+  *nr = sizeof(components) / sizeof(components[0]);
   return components;
 }
