@@ -4,6 +4,7 @@
  * protection) must be in place before the manifests are applied at time 0.
  */
 #include "cluster.h"
+#include "controller.h"
 
 static const struct component components[] = {
     {"storage", storage_start, storage_stop},
@@ -11,6 +12,8 @@ static const struct component components[] = {
     {"garbage-collector", gc_start, gc_stop},
     {"endpoints", endpoints_start, endpoints_stop},
     {"kubelet", kubelets_start, kubelets_stop},
+    {"default-scheduler", scheduler_start, scheduler_stop},
+    {CTL_COMPONENT, ctl_start, ctl_stop},
 };
 
 const struct component *cluster_components(size_t *nr)
