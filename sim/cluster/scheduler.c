@@ -10,7 +10,10 @@
  *
  *   activeQ      ordered by priority, then queue time (PrioritySort);
  *   backoffQ     pods waiting out podInitialBackoff * 2^(attempts-1),
- *                capped at podMaxBackoff; flushed every second;
+ *                capped at podMaxBackoff; flushed every second; from 1.33
+ *                (SchedulerPopFromBackoffQ, unless the scenario turns the
+ *                gate off) an idle scheduler takes a pod from it early,
+ *                except pods that failed with an error;
  *   unschedulable pods parked after a failed attempt until a cluster
  *                event that may help one of the plugins that rejected
  *                them (a simplified QueueingHint per plugin), or until
@@ -39,6 +42,14 @@
  * PodScheduled=False with reason Unschedulable (SchedulerError for
  * errors).
  *
+ * Version-dependent texts: the taint reason is "node(s) had untolerated
+ * taint {key: value}" up to 1.34 and "node(s) had untolerated taint(s)"
+ * from 1.35 (PR #134740; later 1.32-1.34 patch releases got it too, which
+ * a minor version cannot express); a bound volume's node affinity
+ * conflict reads "node(s) didn't match PersistentVolume's node affinity"
+ * from 1.33, "node(s) had volume node affinity conflict" before
+ * (cluster-behaviour.md 4.6 and 12).
+ *
  * Simplifications, each repeated where it is made:
  *  - No preemption. The "preemption:" part of the message is computed as
  *    upstream does when no node has lower-priority victims, which is
@@ -51,6 +62,12 @@
  *  - QueueingHints are simplified per plugin (see wants()).
  *  - PodTopologySpread system defaults select "pods with the same
  *    controller owner" instead of the owner's label selector.
+ *  - Static volume matching checks access modes as a superset (upstream
+ *    tries the smallest access-mode group first); a claim the PV
+ *    controller has started to bind (volumeName set, not yet complete) is
+ *    waited for without a FindMatchingVolume pass.
+ *  - An affinity term with an empty label selector matches no pod (a nil
+ *    one does upstream; objects.h cannot tell nil from {}).
  *  - Not modelled: ImageLocality, NodePorts, VolumeRestrictions,
  *    NodeVolumeLimits, VolumeZone, CSIStorageCapacity, explicit
  *    topologySpreadConstraints, namespaceSelector in affinity terms,
