@@ -1323,6 +1323,9 @@ static int decode_expectation(const struct ctx *c, const struct ynode *n,
     rc = key_str(c, n->keys[i], path, &key);
     if (rc)
       return rc;
+    /* With `pod:` present, `node:` is the pod's field, not a target. */
+    if (!strcmp(key, "node") && ytree_get(n, "pod"))
+      continue;
     for (size_t t = 0; t < NTARGETS; t++) {
       if (strcmp(targets[t].key, key))
         continue;
@@ -1427,7 +1430,8 @@ static int decode_expectation(const struct ctx *c, const struct ynode *n,
     const char *key = n->keys[i]->str;
     struct expect_check ck;
 
-    if (in(reserved, key))
+    if (in(reserved, key) &&
+        !(e->target == EXPECT_POD && !strcmp(key, "node")))
       continue;
     if (e->target == EXPECT_PROPERTY || e->target == EXPECT_EVENT) {
       rc = fail(c, n->keys[i], path, "unknown key '%s'", key);
