@@ -320,11 +320,22 @@ const char *informer_component(const struct informer *inf);
 void informer_set_delay(struct informer *inf, simtime delay);
 
 /*
+ * Sets the delay of every informer of the named component (the
+ * watch-delay fault: a component's caches lag). Returns how many.
+ */
+size_t api_set_component_delay(struct api *api, const char *component,
+                               simtime delay);
+
+/*
  * Drops the cache and relists (a restarted component): not synced until
  * the relist is delivered after the delay; handlers then see ADDED for
  * every object (and nothing for objects that vanished meanwhile).
  */
 void informer_relist(struct informer *inf);
+
+/* informer_relist on every informer of the named component (a restart of
+ * that component). Returns how many. */
+size_t api_relist_component(struct api *api, const char *component);
 
 const struct object *informer_get(const struct informer *inf, const char *ns,
                                   const char *name);

@@ -222,6 +222,33 @@ void informer_relist(struct informer *inf)
   push_list(inf);
 }
 
+size_t api_set_component_delay(struct api *api, const char *component,
+                               simtime delay)
+{
+  size_t n = 0;
+
+  for (int k = 0; k < KIND_COUNT; k++)
+    for (size_t i = 0; i < api->informers[k].nr; i++)
+      if (!strcmp(api->informers[k].v[i]->component, component)) {
+        informer_set_delay(api->informers[k].v[i], delay);
+        n++;
+      }
+  return n;
+}
+
+size_t api_relist_component(struct api *api, const char *component)
+{
+  size_t n = 0;
+
+  for (int k = 0; k < KIND_COUNT; k++)
+    for (size_t i = 0; i < api->informers[k].nr; i++)
+      if (!strcmp(api->informers[k].v[i]->component, component)) {
+        informer_relist(api->informers[k].v[i]);
+        n++;
+      }
+  return n;
+}
+
 const struct object *informer_get(const struct informer *inf, const char *ns,
                                   const char *name)
 {

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cluster.h"
+#include "controller.h"
 #include "world_int.h"
 
 typedef void action_exec_fn(struct world *w, const struct action *a);
@@ -265,6 +266,59 @@ static void do_api_errors(struct world *w, const struct action *a)
   done(w, a, "APIServer/kube-apiserver", what);
 }
 
+/*
+ * restart-controller: a new kube-controller-manager process for the
+ * StatefulSet controller - caches dropped and relisted, queue and rate
+ * limiter empty, no sync until the caches have synced again.
+ */
+static void do_restart_controller(struct world *w, const struct action *a)
+{
+  void *ctl = world_component(w, CTL_COMPONENT);
+  char obj[300];
+
+  snprintf(obj, sizeof(obj), "Component/%s", CTL_COMPONENT);
+  (void)a;
+  SIM_ASSERT(ctl);
+  ctl_restart(ctl);
+  done(w, a, obj, "restarted: caches dropped, relisting");
+}
+
+static void restore_delay(struct engine *e, uint64_t subject, uint64_t arg,
+                          void *ctx)
+{
+  struct world *w = ctx;
+  const struct action *a = &w->s->actions[subject];
+
+  (void)e;
+  (void)arg;
+  api_set_component_delay(w->api, a->component,
+                          w->s->timings.v[TIMING_WATCH_DELAY]);
+  world_note(w, false, EVENT_NORMAL,
+             arena_printf(&w->arena, "Component/%s", a->component), "Action",
+             "watch-delay: caches are current again");
+}
+
+/* watch-delay: for a while, a component's caches see changes late. */
+static void do_watch_delay(struct world *w, const struct action *a)
+{
+  char obj[300], what[128], d1[32], d2[32];
+
+  snprintf(obj, sizeof(obj), "Component/%s", a->component);
+  if (!api_set_component_delay(w->api, a->component, a->delay)) {
+    world_note(w, false, EVENT_WARNING, obj, "ActionFailed",
+               "watch-delay: no component named '%s' watches anything",
+               a->component);
+    return;
+  }
+  engine_schedule(w->engine, engine_now(w->engine) + a->duration, PHASE_FAULT,
+                  "watch-delay-end", restore_delay,
+                  (uint64_t)(a - w->s->actions), 0, w);
+  sim_format_duration(a->delay, d1, sizeof(d1));
+  sim_format_duration(a->duration, d2, sizeof(d2));
+  snprintf(what, sizeof(what), "caches lag by %s for %s", d1, d2);
+  done(w, a, obj, what);
+}
+
 /* Executors by kind; a NULL entry is an action not built yet. */
 static action_exec_fn *const executors[ACTION_COUNT] = {
     [ACTION_SCALE] = do_scale,
@@ -276,6 +330,8 @@ static action_exec_fn *const executors[ACTION_COUNT] = {
     [ACTION_FAIL_READINESS] = do_fail_readiness,
     [ACTION_RESTORE_READINESS] = do_restore_readiness,
     [ACTION_API_ERRORS] = do_api_errors,
+    [ACTION_RESTART_CONTROLLER] = do_restart_controller,
+    [ACTION_WATCH_DELAY] = do_watch_delay,
 };
 
 bool world_action_supported(enum action_kind k)

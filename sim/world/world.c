@@ -33,6 +33,12 @@ int world_check(const struct scenario *s, const struct world_opts *o,
       return diagf(d, a->pos.file, a->pos.line, a->pos.col, SIM_EUNSUPPORTED,
                    "spec.actions[%zu]: action '%s' is not supported yet", i,
                    action_name(a->kind));
+    if (a->kind == ACTION_RESTART_CONTROLLER && a->component &&
+        strcmp(a->component, "statefulset-controller"))
+      return diagf(d, a->pos.file, a->pos.line, a->pos.col, SIM_EUNSUPPORTED,
+                   "spec.actions[%zu]: restarting '%s' is not supported yet "
+                   "(only statefulset-controller)",
+                   i, a->component);
   }
   for (size_t i = 0; i < s->expects_nr; i++) {
     const struct expectation *e = &s->expects[i];
@@ -277,7 +283,9 @@ static void note_event(const struct event *ev, bool repeat, void *ctx)
                                        ev->count)
                         : ev->message,
       .source = ev->source,
-      .verbose = repeat,
+      /* Every occurrence is a line: a repeated event (client-go's
+       * correlator bumps its count) says how many times so far. */
+      .verbose = false,
   };
 
   add_line(w, t);
