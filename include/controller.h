@@ -16,11 +16,19 @@
  * Timing: a work-queue item is processed CTL_SYNC_DELAY after it was
  * added (one pick-up plus one reconcile of a real worker; every write of
  * one sync happens at that instant), so a cause and its effect never share
- * a timestamp. Errors requeue with upstream's rate limiter: per key
- * 5 ms * 2^failures (cap 1000 s), combined (max) with a 10 qps / burst 100
- * token bucket; a successful sync forgets the key. Workers start only once
- * all four caches have synced, polled every CTL_CACHE_SYNC_POLL as
- * cache.WaitForCacheSync does.
+ * a timestamp. The worker then stays busy with that key for
+ * CTL_SYNC_PER_POD per claimed pod (a rough estimate of a Go reconcile
+ * over its caches); an Add meanwhile is processed once it is done, as the
+ * work queue re-runs a key added while it is being processed. Errors requeue
+ * with upstream's rate limiter: per key 5 ms * 2^failures (cap 1000 s),
+ * combined (max) with a 10 qps / burst 100 token bucket; a successful sync
+ * forgets the key. Workers start only once all four caches have synced, polled
+ * every CTL_CACHE_SYNC_POLL as cache.WaitForCacheSync does.
+ *
+ * Resync: the shared informers resync every period drawn once per
+ * process in [12 h, 24 h) (--min-resync-period 12h times a random factor
+ * in [1, 2), from the controller's RNG stream); only the StatefulSet
+ * handler reacts, enqueueing every set.
  *
  * Decision traces go through cluster_note() on "StatefulSet/<name>" with
  * a short reason ("Waiting", "Creating", "Deleting", ...), for `run -v`.
@@ -42,6 +50,9 @@
 
 /* Time from a queue Add to the sync taking effect (documented above). */
 #define CTL_SYNC_DELAY SIM_MS(1)
+
+/* Busy time of a sync per claimed pod (an estimate, see above). */
+#define CTL_SYNC_PER_POD SIM_US(1)
 
 /* cache.WaitForCacheSync's poll period. */
 #define CTL_CACHE_SYNC_POLL SIM_MS(100)

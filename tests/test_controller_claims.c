@@ -444,6 +444,47 @@ static void many_events_in_one_instant_make_one_sync(void **state)
   assert_int_equal(ctl_syncs(x->ctl), syncs + 1);
 }
 
+static void sets_are_resynced_every_12_to_24_hours(void **state)
+{
+  struct ctl_fx *x = *state;
+  struct ctl *c;
+  uint64_t syncs;
+
+  up(x, &(struct ctlfx_set_opts){.replicas = 1});
+  c = x->ctl;
+  assert_true(c->resync >= SIM_MIN(12 * 60) && c->resync < SIM_MIN(24 * 60));
+  syncs = ctl_syncs(x->ctl);
+  fixture_run(&x->f, c->resync - SIM_MS(1));
+  assert_int_equal(ctl_syncs(x->ctl), syncs);
+  fixture_run(&x->f, c->resync + SIM_MS(10));
+  assert_int_equal(ctl_syncs(x->ctl), syncs + 1);
+}
+
+static void a_key_added_while_its_worker_is_busy_waits_for_it(void **state)
+{
+  struct ctl_fx *x = *state;
+  uint64_t syncs;
+  simtime t;
+
+  ctlfx_start(x);
+  ctlfx_create_set(
+      x, &(struct ctlfx_set_opts){.replicas = 5000, .pmp = PMP_PARALLEL});
+  ctlfx_run(x, SIM_SEC(1));
+  /* a sync over 5000 claimed pods keeps the worker busy for 5 ms */
+  syncs = ctl_syncs(x->ctl);
+  t = ctlfx_now(x);
+  ctlfx_unready(x, "web-0"); /* delivered at t+5, synced at t+6 */
+  fixture_run(&x->f, t + SIM_MS(2));
+  ctlfx_unready(x, "web-1"); /* delivered at t+7: the worker is busy */
+  fixture_run(&x->f, t + SIM_MS(6));
+  assert_int_equal(ctl_syncs(x->ctl), syncs + 1);
+  /* without the busy time this sync would run at t+8 */
+  fixture_run(&x->f, t + SIM_MS(11) - 1);
+  assert_int_equal(ctl_syncs(x->ctl), syncs + 1);
+  fixture_run(&x->f, t + SIM_MS(11));
+  assert_int_equal(ctl_syncs(x->ctl), syncs + 2);
+}
+
 static void ordered_ready_waits_min_ready_seconds(void **state)
 {
   struct ctl_fx *x = *state;
@@ -553,6 +594,8 @@ int main(void)
       T(errors_requeue_with_exponential_back_off),
       T(success_forgets_the_back_off),
       T(many_events_in_one_instant_make_one_sync),
+      T(sets_are_resynced_every_12_to_24_hours),
+      T(a_key_added_while_its_worker_is_busy_waits_for_it),
       T(ordered_ready_waits_min_ready_seconds),
       T(restart_drops_the_cache_and_waits_for_the_relist),
       T(a_stale_cache_recreates_own_pods_without_read_own_writes),

@@ -128,11 +128,14 @@ static int process_replica(struct ctl__pass *p, size_t i)
 
   /* 2. Not created: create it (PVCs first) */
   if (!ctl__is_created(pod)) {
-    struct ctl__podref ref;
+    char name[256];
+    struct ctl__podref ref = {name, 0, s->ordinal};
 
-    if (!pod)
-      pod = ctl__build_pod(p, s);
-    ref = ctl__podref_of(pod);
+    /* the stale-claim check first: a waiting pass builds nothing */
+    if (pod)
+      ref = ctl__podref_of(pod);
+    else
+      ctl__pod_name(name, sizeof(name), p->set, s->ordinal);
     if (c->gate_auto_delete_pvc) {
       bool stale;
       if (ctl__pod_claim_is_stale(p, &ref, &stale)) {
@@ -141,6 +144,8 @@ static int process_replica(struct ctl__pass *p, size_t i)
       if (stale)
         return STEP_EXIT; /* wait for the GC, without an error */
     }
+    if (!pod)
+      pod = ctl__build_pod(p, s);
     ctl__note(p, "Creating", "creating %s at revision %s", pod->meta.name,
               ctl__pod_revision(pod));
     if (ctl__create_stateful_pod(p, pod))

@@ -28,6 +28,8 @@
 
 #include <stdarg.h>
 
+#include <gsl/gsl_rng.h>
+
 #include "controller.h"
 
 /* Label keys (apps/v1). */
@@ -62,6 +64,7 @@ struct ctl_key {
   const char *obj;       /* "StatefulSet/<name>" for notes */
   bool dirty;            /* added and not yet processed */
   uint64_t process_ev;   /* engine handle of the pending sync, 0 = none */
+  simtime busy_until;    /* the worker is on this key until then */
   uint64_t after_ev;     /* engine handle of a pending AddAfter, 0 = none */
   simtime after_at;      /* when after_ev fires */
   uint32_t failures;     /* per-item exponential back-off exponent */
@@ -85,10 +88,24 @@ struct ctl {
   bool started;              /* workers running: all caches synced */
   bool stopped;
   uint64_t poll_ev;         /* the cache-sync poll, 0 = none */
+  gsl_rng *rng;             /* RNG_CONTROLLER: the resync period */
+  simtime resync;           /* the informers' resync period */
+  uint64_t resync_ev;       /* the next set resync, 0 = none */
   VEC(struct ctl_key) keys; /* insertion order; never shrinks */
   /* the overall token bucket: credit in microseconds of 1/qps each */
   simtime bucket_credit;
   simtime bucket_last;
+  /*
+   * The PVC cache indexed by (namespace, name) with a hash (lookup only,
+   * D4): upstream's indexer is a map; the informer's ordered tree costs a
+   * string compare per level, and claims are looked up for every pod of
+   * every pass. Fed by the PVC informer's handler, cleared on restart.
+   */
+  struct ctl_pvc_slot {
+    uint64_t h; /* 0 = empty, 1 = deleted */
+    const struct object *o;
+  } * pvc_idx;
+  size_t pvc_idx_alloc, pvc_idx_used;
   /* §16: highest resourceVersion each cache has delivered */
   uint64_t pod_rv_seen, pvc_rv_seen;
   size_t rywo_waiting_nr;
@@ -142,6 +159,13 @@ struct ctl__pass {
   size_t condemned_nr;
   bool has_first_unavail;
   const struct object *first_unavail; /* NULL if it is a placeholder */
+  /*
+   * The claims of one ordinal as the PVC cache has them: looked up once
+   * per pass, since the cache does not change while a sync runs.
+   */
+  int64_t memo_ord; /* -1: none */
+  unsigned memo_known;
+  const struct object *memo[8];
   /* results */
   bool has_status;
   struct statefulset_status status;
@@ -222,6 +246,12 @@ const struct owner_ref *ctl__claim_refs(struct arena *a,
 void ctl__note(struct ctl__pass *p, const char *reason, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* --- wiring.c: the PVC index ------------------------------------------------
+ */
+
+const struct object *ctl__pvc_lookup(const struct ctl *c, const char *ns,
+                                     const char *name);
+
 /* --- queue.c ----------------------------------------------------------------
  */
 
@@ -257,6 +287,10 @@ int ctl__truncate_history(struct ctl__pass *p, const struct object *cur,
 /* The revision hash label value for a template digest and a count. */
 void ctl__revision_hash(char *buf, size_t n, uint64_t digest,
                         int32_t collision_count);
+
+/* The claim of template t for ordinal (name into buf), from the cache. */
+const struct object *ctl__claim_get(struct ctl__pass *p, size_t t,
+                                    int32_t ordinal, char *buf, size_t n);
 
 /* --- podctl.c ---------------------------------------------------------------
  */

@@ -260,6 +260,27 @@ struct ctl__podref ctl__podref_of(const struct object *pod)
                               ctl__ordinal(pod->meta.name)};
 }
 
+const struct object *ctl__claim_get(struct ctl__pass *p, size_t t,
+                                    int32_t ordinal, char *buf, size_t n)
+{
+  const struct statefulset_spec *sp = &p->set->u.sts.spec;
+  const struct object *pvc;
+
+  ctl__claim_name(buf, n, sp->volume_claim_templates[t].name, p->set, ordinal);
+  if (t < 8 && p->memo_ord == ordinal && (p->memo_known & (1u << t)))
+    return p->memo[t];
+  pvc = ctl__pvc_lookup(p->c, p->set->meta.namespace_, buf);
+  if (t < 8) {
+    if (p->memo_ord != ordinal) {
+      p->memo_ord = ordinal;
+      p->memo_known = 0;
+    }
+    p->memo[t] = pvc;
+    p->memo_known |= 1u << t;
+  }
+  return pvc;
+}
+
 /* --- claims (§5.3)
  * ------------------------------------------------------------------- */
 
@@ -305,8 +326,7 @@ static void create_claims(struct ctl__pass *p, const struct object *pod,
     const struct pvc_template *tm = &sp->volume_claim_templates[t];
     const struct object *pvc;
 
-    ctl__claim_name(name, sizeof(name), tm->name, p->set, ordinal);
-    pvc = informer_get(c->pvcs, p->set->meta.namespace_, name);
+    pvc = ctl__claim_get(p, t, ordinal, name, sizeof(name));
     if (!pvc) {
       const struct object *got = NULL;
       enum api_status st =
@@ -339,9 +359,7 @@ int ctl__claims_match_retention(struct ctl__pass *p,
   for (size_t t = 0; t < sp->volume_claim_templates_nr; t++) {
     const struct object *pvc;
 
-    ctl__claim_name(name, sizeof(name), sp->volume_claim_templates[t].name,
-                    p->set, pod->ordinal);
-    pvc = informer_get(p->c->pvcs, p->set->meta.namespace_, name);
+    pvc = ctl__claim_get(p, t, pod->ordinal, name, sizeof(name));
     if (!pvc)
       continue; /* picked up in a later iteration */
     if (!ctl__claim_owner_up_to_date(p->set, pod, pvc)) {
@@ -364,9 +382,7 @@ int ctl__update_claims_for_retention(struct ctl__pass *p,
     struct object o;
     enum api_status st;
 
-    ctl__claim_name(name, sizeof(name), sp->volume_claim_templates[t].name,
-                    p->set, pod->ordinal);
-    pvc = informer_get(c->pvcs, p->set->meta.namespace_, name);
+    pvc = ctl__claim_get(p, t, pod->ordinal, name, sizeof(name));
     if (!pvc)
       continue; /* not in the cache yet: the next pass picks it up */
     if (ctl__has_unexpected_controller(p->set, pod, pvc))
@@ -412,9 +428,7 @@ int ctl__pod_claim_is_stale(struct ctl__pass *p, const struct ctl__podref *pod,
   for (size_t t = 0; t < sp->volume_claim_templates_nr; t++) {
     const struct object *pvc;
 
-    ctl__claim_name(name, sizeof(name), sp->volume_claim_templates[t].name,
-                    p->set, pod->ordinal);
-    pvc = informer_get(p->c->pvcs, p->set->meta.namespace_, name);
+    pvc = ctl__claim_get(p, t, pod->ordinal, name, sizeof(name));
     if (pvc && ctl__has_stale_owner_ref_to_pod(pvc, pod)) {
       *stale = true;
       ctl__note(p, "Waiting",

@@ -32,17 +32,21 @@ static void process_cb(struct engine *e, uint64_t subject, uint64_t arg,
     return;
   k->dirty = false;
   ctl__process(c, (size_t)subject);
+  /* the worker stays on this key for a while (ctl__process sets it) */
 }
 
 static void schedule_process(struct ctl *c, size_t key)
 {
   struct ctl_key *k = &c->keys.v[key];
 
+  simtime at = engine_now(c->engine) + CTL_SYNC_DELAY;
+
   if (k->process_ev)
     return;
-  k->process_ev =
-      engine_schedule(c->engine, engine_now(c->engine) + CTL_SYNC_DELAY,
-                      PHASE_CONTROLLER, "sts-sync", process_cb, key, 0, c);
+  if (at < k->busy_until)
+    at = k->busy_until; /* re-run once the worker is done with it */
+  k->process_ev = engine_schedule(c->engine, at, PHASE_CONTROLLER, "sts-sync",
+                                  process_cb, key, 0, c);
 }
 
 size_t ctl__key(struct ctl *c, const char *ns, const char *name)
@@ -154,6 +158,7 @@ void ctl__queue_reset(struct ctl *c)
     if (k->after_ev)
       engine_cancel(c->engine, k->after_ev);
     k->process_ev = k->after_ev = 0;
+    k->busy_until = 0;
     k->dirty = false;
     k->failures = 0;
     k->last_note = 0;

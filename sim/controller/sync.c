@@ -287,12 +287,14 @@ void ctl__process(struct ctl *c, size_t key)
   int rc;
 
   c->syncs++;
+  k->busy_until = engine_now(c->engine);
   set = informer_get(c->sets, k->ns, k->name);
   if (!set) {
     ctl__queue_forget(c, key); /* deleted: nothing to do */
     return;
   }
   p.c = c;
+  p.memo_ord = -1;
   p.key = key;
   p.set = set;
   p.obj = k->obj;
@@ -318,6 +320,7 @@ void ctl__process(struct ctl *c, size_t key)
   rc = adopt_orphan_revisions(&p);
   if (!rc)
     rc = claim_pods(&p);
+  c->keys.v[key].busy_until = p.now + (simtime)p.pods_nr * CTL_SYNC_PER_POD;
   if (!rc)
     rc = ctl__update_statefulset(&p);
   if (rc) {

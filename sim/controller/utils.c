@@ -169,28 +169,84 @@ static bool str_eq(const char *a, const char *b)
   return !strcmp(a ? a : "", b ? b : "");
 }
 
+/* Appends s (len bytes) at *at, within n; returns false if it did not fit. */
+static bool put(char *buf, size_t n, size_t *at, const char *s, size_t len)
+{
+  if (*at + len + 1 > n)
+    return false;
+  memcpy(buf + *at, s, len);
+  *at += len;
+  buf[*at] = '\0';
+  return true;
+}
+
+/* The decimal of v (>= 0) into d; returns its length. */
+static size_t decimal(char *d, int32_t v)
+{
+  char tmp[16];
+  size_t n = 0, i = 0;
+
+  do {
+    tmp[n++] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v > 0);
+  while (n)
+    d[i++] = tmp[--n];
+  d[i] = '\0';
+  return i;
+}
+
+/*
+ * Names are built by hand: they are made for every pod of every pass and
+ * snprintf dominated the profile of large sets.
+ */
 void ctl__pod_name(char *buf, size_t n, const struct object *set,
                    int32_t ordinal)
 {
-  snprintf(buf, n, "%s-%d", set->meta.name, (int)ordinal);
+  char d[16];
+  size_t at = 0, dl = ordinal < 0 ? 0 : decimal(d, ordinal);
+
+  buf[0] = '\0';
+  if (ordinal < 0) {
+    snprintf(buf, n, "%s-%d", set->meta.name, (int)ordinal);
+    return;
+  }
+  if (!put(buf, n, &at, set->meta.name, strlen(set->meta.name)) ||
+      !put(buf, n, &at, "-", 1) || !put(buf, n, &at, d, dl))
+    snprintf(buf, n, "%s-%d", set->meta.name, (int)ordinal);
 }
 
 void ctl__claim_name(char *buf, size_t n, const char *tmpl,
                      const struct object *set, int32_t ordinal)
 {
-  snprintf(buf, n, "%s-%s-%d", tmpl, set->meta.name, (int)ordinal);
+  char d[16];
+  size_t at = 0, dl = ordinal < 0 ? 0 : decimal(d, ordinal);
+
+  buf[0] = '\0';
+  if (ordinal < 0 || !put(buf, n, &at, tmpl, strlen(tmpl)) ||
+      !put(buf, n, &at, "-", 1) ||
+      !put(buf, n, &at, set->meta.name, strlen(set->meta.name)) ||
+      !put(buf, n, &at, "-", 1) || !put(buf, n, &at, d, dl))
+    snprintf(buf, n, "%s-%s-%d", tmpl, set->meta.name, (int)ordinal);
 }
 
 bool ctl__identity_matches(const struct object *set, const struct object *pod)
 {
-  char name[512];
-  int32_t ord = ctl__ordinal(pod->meta.name);
+  size_t len;
+  int32_t ord;
+  const char *digits;
 
-  if (ord < 0 || !ctl__is_member(set, pod))
+  if (!ctl__parse(pod->meta.name, &len, &ord) || ord < 0)
     return false;
-  ctl__pod_name(name, sizeof(name), set, ord);
-  return !strcmp(pod->meta.name, name) &&
-         str_eq(pod->meta.namespace_, set->meta.namespace_) &&
+  /* parent == set.name, and name == getPodName(set, ordinal): the digits
+   * are the canonical decimal (no leading zero) */
+  if (strlen(set->meta.name) != len ||
+      memcmp(set->meta.name, pod->meta.name, len))
+    return false;
+  digits = pod->meta.name + len + 1;
+  if (digits[0] == '0' && digits[1])
+    return false;
+  return str_eq(pod->meta.namespace_, set->meta.namespace_) &&
          str_eq(kv_get(&pod->meta.labels, CTL_LABEL_POD_NAME), pod->meta.name);
 }
 

@@ -13,8 +13,11 @@
  * read-your-own-writes gate (§16) a key waiting for its own write to show
  * up in a cache is added once it has.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "rng.h"
 
 #include "controller_int.h"
 
@@ -204,6 +207,104 @@ static void on_set(struct informer *inf, enum watch_type t,
     enqueue_set(c, now);
 }
 
+/* --- the PVC index
+ * ------------------------------------------------------------ */
+
+static uint64_t pvc_hash(const char *ns, const char *name)
+{
+  uint64_t h = sim_fnv1a(SIM_FNV_INIT, ns, strlen(ns) + 1);
+
+  h = sim_fnv1a(h, name, strlen(name));
+  return h < 2 ? h + 2 : h; /* 0 and 1 mark empty and deleted slots */
+}
+
+static bool pvc_same(const struct object *o, const char *ns, const char *name)
+{
+  return !strcmp(o->meta.name, name) && !strcmp(o->meta.namespace_, ns);
+}
+
+static void pvc_idx_put(struct ctl *c, const struct object *o);
+
+static void pvc_idx_grow(struct ctl *c)
+{
+  struct ctl_pvc_slot *old = c->pvc_idx;
+  size_t n = c->pvc_idx_alloc;
+
+  c->pvc_idx_alloc = n ? n * 2 : 64;
+  c->pvc_idx = xcalloc(c->pvc_idx_alloc, sizeof(*c->pvc_idx));
+  c->pvc_idx_used = 0;
+  for (size_t i = 0; i < n; i++)
+    if (old[i].h > 1)
+      pvc_idx_put(c, old[i].o);
+  free(old);
+}
+
+static void pvc_idx_put(struct ctl *c, const struct object *o)
+{
+  uint64_t h = pvc_hash(o->meta.namespace_, o->meta.name);
+  size_t mask, i, grave = SIZE_MAX;
+
+  if ((c->pvc_idx_used + 1) * 4 >= c->pvc_idx_alloc * 3)
+    pvc_idx_grow(c);
+  mask = c->pvc_idx_alloc - 1;
+  for (i = (size_t)h & mask;; i = (i + 1) & mask) {
+    struct ctl_pvc_slot *s = &c->pvc_idx[i];
+    if (s->h == 0)
+      break;
+    if (s->h == 1) {
+      if (grave == SIZE_MAX)
+        grave = i;
+      continue;
+    }
+    if (s->h == h && pvc_same(s->o, o->meta.namespace_, o->meta.name)) {
+      s->o = o;
+      return;
+    }
+  }
+  if (grave != SIZE_MAX)
+    i = grave;
+  else
+    c->pvc_idx_used++;
+  c->pvc_idx[i] = (struct ctl_pvc_slot){h, o};
+}
+
+static void pvc_idx_del(struct ctl *c, const char *ns, const char *name)
+{
+  uint64_t h = pvc_hash(ns, name);
+  size_t mask = c->pvc_idx_alloc - 1;
+
+  if (!c->pvc_idx_alloc)
+    return;
+  for (size_t i = (size_t)h & mask; c->pvc_idx[i].h; i = (i + 1) & mask)
+    if (c->pvc_idx[i].h == h && pvc_same(c->pvc_idx[i].o, ns, name)) {
+      c->pvc_idx[i] = (struct ctl_pvc_slot){1, NULL};
+      return;
+    }
+}
+
+const struct object *ctl__pvc_lookup(const struct ctl *c, const char *ns,
+                                     const char *name)
+{
+  uint64_t h;
+  size_t mask;
+
+  if (!c->pvc_idx_alloc)
+    return NULL;
+  h = pvc_hash(ns, name);
+  mask = c->pvc_idx_alloc - 1;
+  for (size_t i = (size_t)h & mask; c->pvc_idx[i].h; i = (i + 1) & mask)
+    if (c->pvc_idx[i].h == h && pvc_same(c->pvc_idx[i].o, ns, name))
+      return c->pvc_idx[i].o;
+  return NULL;
+}
+
+static void pvc_idx_clear(struct ctl *c)
+{
+  free(c->pvc_idx);
+  c->pvc_idx = NULL;
+  c->pvc_idx_alloc = c->pvc_idx_used = 0;
+}
+
 static void on_pvc(struct informer *inf, enum watch_type t,
                    const struct object *old, const struct object *now,
                    void *ctx)
@@ -211,12 +312,15 @@ static void on_pvc(struct informer *inf, enum watch_type t,
   struct ctl *c = ctx;
 
   (void)inf;
-  (void)t;
   (void)old;
   if (c->stopped)
     return;
   if (now->meta.resource_version > c->pvc_rv_seen)
     c->pvc_rv_seen = now->meta.resource_version;
+  if (t == WATCH_DELETED)
+    pvc_idx_del(c, now->meta.namespace_, now->meta.name);
+  else
+    pvc_idx_put(c, now);
   ctl__queue_rywo_check(c);
 }
 
@@ -251,6 +355,44 @@ static void schedule_poll(struct ctl *c)
                       "sts-cache-sync", poll_cb, 0, 0, c);
 }
 
+/* --- resync
+ * ------------------------------------------------------------------- */
+
+static bool resync_one(const struct object *o, void *ctx)
+{
+  enqueue_set(ctx, o);
+  return true;
+}
+
+static void resync_cb(struct engine *e, uint64_t subject, uint64_t arg,
+                      void *ctx)
+{
+  struct ctl *c = ctx;
+
+  (void)subject;
+  (void)arg;
+  c->resync_ev = 0;
+  if (c->stopped)
+    return;
+  /* an update event for every cached set, old == new */
+  informer_list(c->sets, NULL, NULL, resync_one, c);
+  c->resync_ev = engine_schedule(e, engine_now(e) + c->resync, PHASE_CONTROLLER,
+                                 "sts-resync", resync_cb, 0, 0, c);
+}
+
+/* A new process draws its resync period (ResyncPeriod: 12 h * [1, 2)). */
+static void start_resync(struct ctl *c)
+{
+  const simtime min = SIM_MIN(12 * 60);
+
+  if (c->resync_ev)
+    engine_cancel(c->engine, c->resync_ev);
+  c->resync = min + (simtime)llround(gsl_rng_uniform(c->rng) * (double)min);
+  c->resync_ev =
+      engine_schedule(c->engine, engine_now(c->engine) + c->resync,
+                      PHASE_CONTROLLER, "sts-resync", resync_cb, 0, 0, c);
+}
+
 /* --- the component
  * ------------------------------------------------------------------ */
 
@@ -280,8 +422,10 @@ void *ctl_start(const struct cluster_env *env)
   informer_add_handler(c->pods, on_pod, c);
   informer_add_handler(c->sets, on_set, c);
   informer_add_handler(c->pvcs, on_pvc, c);
+  c->rng = rng_stream_new(env->seed, RNG_CONTROLLER, 0);
   ctl__queue_reset(c);
   schedule_poll(c);
+  start_resync(c);
   return c;
 }
 
@@ -295,6 +439,11 @@ void ctl_stop(void *state)
   if (c->poll_ev)
     engine_cancel(c->engine, c->poll_ev);
   c->poll_ev = 0;
+  if (c->resync_ev)
+    engine_cancel(c->engine, c->resync_ev);
+  c->resync_ev = 0;
+  rng_free(c->rng);
+  c->rng = NULL;
   c->stopped = true;
   free(c->keys.v);
   free(c->cand.v);
@@ -303,6 +452,7 @@ void ctl_stop(void *state)
   free(c->condemned.v);
   free(c->slots.v);
   free(c->names.v);
+  pvc_idx_clear(c);
   memset(&c->keys, 0, sizeof(c->keys));
 }
 
@@ -314,11 +464,13 @@ void ctl_restart(void *state)
     return;
   ctl__queue_reset(c);
   c->pod_rv_seen = c->pvc_rv_seen = 0;
+  pvc_idx_clear(c); /* the relist re-adds what still exists */
   informer_relist(c->pods);
   informer_relist(c->sets);
   informer_relist(c->pvcs);
   informer_relist(c->revs);
   schedule_poll(c);
+  start_resync(c);
 }
 
 void ctl_set_watch_delay(void *state, simtime delay)
