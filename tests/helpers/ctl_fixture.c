@@ -250,7 +250,9 @@ int ctlfx_kubelet_round(struct ctl_fx *x, const char *const *hold)
     if (p->meta.deletion_timestamp != SIMTIME_NEVER) {
       ctlfx_finish(x, r.names[i]);
       changes++;
-    } else if (p->u.pod.status.phase == POD_PENDING) {
+    } else if (p->u.pod.status.phase == POD_PENDING ||
+               (p->u.pod.status.phase == POD_RUNNING &&
+                p->u.pod.status.ready.status != COND_TRUE)) {
       if (!p->u.pod.spec.node_name)
         ctlfx_bind(x, r.names[i]);
       ctlfx_ready(x, r.names[i]);

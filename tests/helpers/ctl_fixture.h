@@ -77,7 +77,8 @@ void ctlfx_delete(struct ctl_fx *x, const char *pod);
 
 /*
  * An ideal kubelet, one round: every terminating pod is removed, every
- * Pending pod is bound and made Running and Ready, unless its name is in
+ * Pending (or Running but unready) pod is bound and made Running and
+ * Ready, unless its name is in
  * the NULL-terminated list `hold` (left as it is). Returns the changes.
  */
 int ctlfx_kubelet_round(struct ctl_fx *x, const char *const *hold);
