@@ -283,6 +283,39 @@ static void a_removed_pod_index_label_is_not_repaired(void **state)
   assert_int_equal(ctlfx_events(x, "SuccessfulUpdate"), 0);
 }
 
+static void
+a_storage_repair_creates_claims_and_fails_on_the_pod_spec(void **state)
+{
+  struct ctl_fx *x = *state;
+  struct object p = fixture_pod(&x->f, "web-0", NULL);
+  struct kv *l = arena_calloc(&x->f.s.arena, 2, sizeof(*l));
+  size_t nr;
+  const struct event *const *ev;
+  bool failed = false;
+
+  /* an orphan web-0 without the claim volume is adopted, then repaired */
+  l[0] = (struct kv){"app", "web"};
+  l[1] = (struct kv){CTL_LABEL_POD_NAME, "web-0"};
+  p.meta.labels = (struct kv_list){l, 2};
+  fixture_create(&x->f, &p);
+  ctlfx_start(x);
+  ctlfx_create_set(x, &(struct ctlfx_set_opts){.replicas = 1, .claims = true});
+  ctlfx_run(x, SIM_MS(150));
+  ctlfx_ready(x, "web-0");
+  ctlfx_run(x, SIM_MS(50));
+  /* updateStorage creates the missing claim, but a pod's volumes are
+   * immutable: the API server refuses the update */
+  assert_non_null(ctlfx_pvc(x, "data-web-0"));
+  ev = api_events(x->f.api, &nr);
+  for (size_t i = 0; i < nr; i++)
+    if (!strcmp(ev[i]->reason, "FailedUpdate") &&
+        !strncmp(ev[i]->message,
+                 "update Pod web-0 in StatefulSet web failed error: ", 50))
+      failed = true;
+  assert_true(failed);
+  assert_true(fixture_noted(&x->f, "sync failed"));
+}
+
 /* --- adoption and release (§3.3)
  * ---------------------------------------------------- */
 
@@ -430,6 +463,28 @@ static void success_forgets_the_back_off(void **state)
                    t + SIM_MS(12));
 }
 
+static void conflicts_are_retried_then_requeued(void **state)
+{
+  struct ctl_fx *x = *state;
+  simtime t;
+
+  up(x, &(struct ctlfx_set_opts){.replicas = 1});
+  /* every write conflicts for 3 ms: the status write's five attempts all
+   * fail, the sync returns the error and is requeued with back-off */
+  t = ctlfx_now(x);
+  api_add_write_fault(x->f.api, API_FAULT_CONFLICT, 1.0, t, t + SIM_MS(8),
+                      CTL_COMPONENT);
+  ctlfx_scale(x, 2); /* a status change to write: observedGeneration */
+  ctlfx_run(x, SIM_MS(7));
+  assert_true(fixture_noted(&x->f, "sync failed, requeued with back-off: "
+                                   "Operation cannot be fulfilled"));
+  assert_true(ctlfx_set(x)->u.sts.status.observed_generation <
+              ctlfx_set(x)->meta.generation);
+  ctlfx_run(x, SIM_SEC(1));
+  assert_int_equal(ctlfx_set(x)->u.sts.status.observed_generation,
+                   ctlfx_set(x)->meta.generation);
+}
+
 static void many_events_in_one_instant_make_one_sync(void **state)
 {
   struct ctl_fx *x = *state;
@@ -483,6 +538,36 @@ static void a_key_added_while_its_worker_is_busy_waits_for_it(void **state)
   assert_int_equal(ctl_syncs(x->ctl), syncs + 1);
   fixture_run(&x->f, t + SIM_MS(11));
   assert_int_equal(ctl_syncs(x->ctl), syncs + 2);
+}
+
+static void
+a_pod_turning_ready_requeues_after_min_ready_seconds_plus_one(void **state)
+{
+  struct ctl_fx *x = *state;
+  struct ctl *c;
+  struct ctl_key *k;
+  simtime t;
+
+  ctlfx_start(x);
+  ctlfx_create_set(
+      x, &(struct ctlfx_set_opts){.replicas = 1, .min_ready_seconds = 10});
+  ctlfx_run(x, SIM_SEC(1));
+  /* drop the pending AddAfter(minReadySeconds) of the last sync */
+  c = x->ctl;
+  k = &c->keys.v[0];
+  assert_true(k->after_ev != 0);
+  engine_cancel(x->f.engine, k->after_ev);
+  k->after_ev = 0;
+  /* web-0 turns Ready: the handler adds AddAfter(10 s + 1 s) at delivery;
+   * the sync it also triggers adds AddAfter(10 s) one ms later, and the
+   * earlier of the two stays */
+  t = ctlfx_now(x);
+  ctlfx_ready(x, "web-0");
+  fixture_run(&x->f, t + SIM_MS(5));
+  assert_true(k->after_ev != 0);
+  assert_int_equal(k->after_at, t + SIM_MS(5) + SIM_SEC(11));
+  fixture_run(&x->f, t + SIM_MS(6));
+  assert_int_equal(k->after_at, t + SIM_MS(6) + SIM_SEC(10));
 }
 
 static void ordered_ready_waits_min_ready_seconds(void **state)
@@ -586,6 +671,7 @@ int main(void)
       T(a_pending_pods_missing_claim_is_recreated),
       T(a_removed_pod_name_label_is_restored),
       T(a_removed_pod_index_label_is_not_repaired),
+      T(a_storage_repair_creates_claims_and_fails_on_the_pod_spec),
       T(a_matching_orphan_is_adopted),
       T(orphans_with_other_names_or_labels_are_ignored),
       T(an_owned_pod_that_stops_matching_is_released),
@@ -593,9 +679,11 @@ int main(void)
       T(a_deleted_set_gets_no_pod_actions),
       T(errors_requeue_with_exponential_back_off),
       T(success_forgets_the_back_off),
+      T(conflicts_are_retried_then_requeued),
       T(many_events_in_one_instant_make_one_sync),
       T(sets_are_resynced_every_12_to_24_hours),
       T(a_key_added_while_its_worker_is_busy_waits_for_it),
+      T(a_pod_turning_ready_requeues_after_min_ready_seconds_plus_one),
       T(ordered_ready_waits_min_ready_seconds),
       T(restart_drops_the_cache_and_waits_for_the_relist),
       T(a_stale_cache_recreates_own_pods_without_read_own_writes),

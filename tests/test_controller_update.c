@@ -185,6 +185,43 @@ static void a_negative_history_limit_truncates_nothing(void **state)
   assert_int_equal(count_revisions(x), 5);
 }
 
+static void a_hash_collision_bumps_the_collision_count(void **state)
+{
+  struct ctl_fx *x = *state;
+  const struct object *set;
+  struct object r;
+  struct kv *l = arena_calloc(&x->f.s.arena, 1, sizeof(*l));
+  char hash[32], taken[64], want[64];
+
+  /* the name revision 1 would get is taken by unrelated data */
+  set = ctlfx_create_set(x, &(struct ctlfx_set_opts){.replicas = 1});
+  ctl__revision_hash(hash, sizeof(hash),
+                     pod_template_digest(&set->u.sts.spec.template_), 0);
+  snprintf(taken, sizeof(taken), "web-%s", hash);
+  *l = (struct kv){"app", "someone-else"};
+  object_init(&r, KIND_CONTROLLERREVISION);
+  r.meta.name = taken;
+  r.meta.namespace_ = "default";
+  r.meta.labels = (struct kv_list){l, 1};
+  r.u.rev.data_hash = "not-this-template";
+  r.u.rev.revision = 1;
+  fixture_create(&x->f, &r);
+  ctlfx_start(x);
+  ctlfx_converge(x, SIM_SEC(30), NULL);
+  set = ctlfx_set(x);
+  ctl__revision_hash(hash, sizeof(hash),
+                     pod_template_digest(&set->u.sts.spec.template_), 1);
+  snprintf(want, sizeof(want), "web-%s", hash);
+  assert_string_equal(set->u.sts.status.update_revision, want);
+  assert_int_equal(set->u.sts.status.collision_count, 1);
+  assert_true(fixture_noted(&x->f, "collisionCount 1"));
+  /* stable afterwards: the next passes find the equal revision */
+  ctlfx_scale(x, 2);
+  ctlfx_converge(x, SIM_SEC(30), NULL);
+  assert_int_equal(count_revisions(x), 2);
+  assert_string_equal(ctlfx_set(x)->u.sts.status.update_revision, want);
+}
+
 static void an_orphan_revision_is_adopted(void **state)
 {
   struct ctl_fx *x = *state;
@@ -764,6 +801,7 @@ int main(void)
       T(a_rollback_reuses_the_old_revision_with_a_bumped_number),
       T(history_is_trimmed_to_the_limit),
       T(a_negative_history_limit_truncates_nothing),
+      T(a_hash_collision_bumps_the_collision_count),
       T(an_orphan_revision_is_adopted),
       T(rolling_update_goes_from_the_highest_ordinal_down),
       T(rolling_update_waits_for_the_replaced_pod),
