@@ -731,6 +731,13 @@ static void pre_1_31_recreates_failed_pods_in_the_same_pass(void **state)
       "StatefulSet default/web is recreating failed Pod web-0"));
   assert_non_null(ctlfx_pod(x, "web-0"));
   assert_int_equal(ctlfx_pod(x, "web-0")->u.pod.status.phase, POD_PENDING);
+  ctlfx_ready(x, "web-0");
+  ctlfx_run(x, SIM_SEC(1));
+  ctlfx_phase(x, "web-0", POD_SUCCEEDED, false);
+  ctlfx_run(x, SIM_SEC(1));
+  assert_true(ctlfx_event_msg(
+      x, "RecreatingTerminatedPod",
+      "StatefulSet default/web is recreating terminated Pod web-0"));
 }
 
 static void a_terminating_pod_is_not_replaced_until_gone(void **state)

@@ -792,6 +792,25 @@ static void a_pod_create_that_fails_records_failed_create(void **state)
       "currently unable to handle the request"));
 }
 
+static void a_delete_that_fails_records_failed_delete(void **state)
+{
+  struct ctl_fx *x = *state;
+  simtime t;
+
+  up(x, &(struct ctlfx_set_opts){.replicas = 2});
+  t = ctlfx_now(x);
+  api_add_write_fault(x->f.api, API_FAULT_UNAVAILABLE, 1.0, t, t + SIM_MS(8),
+                      CTL_COMPONENT);
+  ctlfx_scale(x, 1);
+  ctlfx_run(x, SIM_MS(7));
+  assert_true(ctlfx_event_msg(
+      x, "FailedDelete",
+      "delete Pod web-1 in StatefulSet web failed error: the server is "
+      "currently unable to handle the request"));
+  ctlfx_converge(x, SIM_SEC(10), NULL);
+  assert_null(ctlfx_pod(x, "web-1"));
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -830,6 +849,7 @@ int main(void)
       T(a_terminating_claim_blocks_pod_creation),
       T(a_claim_create_that_fails_records_failed_create),
       T(a_pod_create_that_fails_records_failed_create),
+      T(a_delete_that_fails_records_failed_delete),
   };
 #undef T
 
