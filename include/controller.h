@@ -10,8 +10,9 @@
  * (RecheckDeletionTimestamp) and the GET of a ControllerRevision whose
  * create answered AlreadyExists (history.CreateControllerRevision). It
  * writes through the API server as "statefulset-controller" and records
- * Events from that component. It never includes cluster internals or the
- * ground truth.
+ * Events from that component. cluster.h is included for struct
+ * cluster_env and cluster_note() only: no cluster internals, and the
+ * ground truth (env->truth) is never touched.
  *
  * Timing: a work-queue item is processed CTL_SYNC_DELAY after it was
  * added (one pick-up plus one reconcile of a real worker; every write of
