@@ -328,6 +328,12 @@ struct pod_status {
   simtime start_time;               /* SIMTIME_NEVER = unset */
   const struct container_status *containers;
   size_t containers_nr;
+  /*
+   * DisruptionTarget (PodDisruptionConditions, GA 1.31): True, with the
+   * reason of whoever is about to delete the pod (EvictionByEvictionAPI,
+   * DeletionByTaintManager, DeletionByPodGC, ...); COND_UNSET = absent.
+   */
+  struct condition disruption_target;
 };
 
 struct pod {
@@ -589,6 +595,17 @@ struct controller_revision {
   int64_t revision;
 };
 
+enum unhealthy_pod_eviction_policy {
+  UNHEALTHY_IF_HEALTHY_BUDGET = 0, /* the default (unset) */
+  UNHEALTHY_ALWAYS_ALLOW,
+};
+
+/* One status.disruptedPods entry: a pod the eviction API let go. */
+struct pdb_disrupted_pod {
+  const char *pod; /* pod name, in the PDB's namespace */
+  simtime at;      /* when the eviction was admitted */
+};
+
 struct pdb {
   struct int_or_percent min_available;
   struct int_or_percent max_unavailable;
@@ -599,6 +616,11 @@ struct pdb {
   int32_t desired_healthy;
   int32_t disruptions_allowed;
   int32_t expected_pods;
+  /* spec.unhealthyPodEvictionPolicy */
+  enum unhealthy_pod_eviction_policy unhealthy_pod_eviction_policy;
+  /* status.disruptedPods, sorted by pod name */
+  const struct pdb_disrupted_pod *disrupted_pods;
+  size_t disrupted_pods_nr;
 };
 
 /* --- events ------------------------------------------------------------- */

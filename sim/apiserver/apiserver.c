@@ -364,6 +364,8 @@ static void copy_status(struct object *dst, const struct object *src)
     dst->u.pdb.desired_healthy = src->u.pdb.desired_healthy;
     dst->u.pdb.disruptions_allowed = src->u.pdb.disruptions_allowed;
     dst->u.pdb.expected_pods = src->u.pdb.expected_pods;
+    dst->u.pdb.disrupted_pods = src->u.pdb.disrupted_pods;
+    dst->u.pdb.disrupted_pods_nr = src->u.pdb.disrupted_pods_nr;
     break;
   case KIND_VOLUMEATTACHMENT:
     dst->u.va.attached = src->u.va.attached;

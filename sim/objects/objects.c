@@ -794,6 +794,8 @@ uint64_t object_spec_digest(const struct object *o)
     h_int_or_percent(&h, &o->u.pdb.min_available);
     h_int_or_percent(&h, &o->u.pdb.max_unavailable);
     h_selector(&h, &o->u.pdb.selector);
+    if (o->u.pdb.unhealthy_pod_eviction_policy)
+      h_u64(&h, (uint64_t)o->u.pdb.unhealthy_pod_eviction_policy);
     break;
   case KIND_EVENT:
     h_event(&h, &o->u.ev);
@@ -841,6 +843,8 @@ uint64_t object_status_digest(const struct object *o)
     h_condition(&h, &s->initialized);
     h_condition(&h, &s->containers_ready);
     h_condition(&h, &s->ready);
+    if (s->disruption_target.status != COND_UNSET)
+      h_condition(&h, &s->disruption_target);
     h_str(&h, s->reason);
     h_str(&h, s->message);
     h_str(&h, s->pod_ip);
@@ -888,6 +892,10 @@ uint64_t object_status_digest(const struct object *o)
     h_i64(&h, o->u.pdb.desired_healthy);
     h_i64(&h, o->u.pdb.disruptions_allowed);
     h_i64(&h, o->u.pdb.expected_pods);
+    for (size_t i = 0; i < o->u.pdb.disrupted_pods_nr; i++) {
+      h_str(&h, o->u.pdb.disrupted_pods[i].pod);
+      h_i64(&h, o->u.pdb.disrupted_pods[i].at);
+    }
     break;
   case KIND_VOLUMEATTACHMENT:
     h_bool(&h, o->u.va.attached);

@@ -2618,6 +2618,10 @@ static int decode_service_spec(struct dec *dc, const struct ynode *n,
 
 static int decode_pdb_spec(struct dec *dc, const struct ynode *n, struct pdb *p)
 {
+  static const struct enum_val unhealthy[] = {
+      {"IfHealthyBudget", UNHEALTHY_IF_HEALTHY_BUDGET},
+      {"AlwaysAllow", UNHEALTHY_ALWAYS_ALLOW},
+  };
   struct fields f;
   int rc = fields_begin(dc, n, &f);
   size_t base = dc->len;
@@ -2632,6 +2636,8 @@ static int decode_pdb_spec(struct dec *dc, const struct ynode *n, struct pdb *p)
         rc = check_max_unavailable(dc, f.v, x, false);
     } else if (is(&f, "selector")) {
       rc = decode_label_selector(dc, f.v, &p->selector);
+    } else if (is(&f, "unhealthyPodEvictionPolicy")) {
+      rc = GET_ENUM(dc, f.v, unhealthy, &p->unhealthy_pod_eviction_policy);
     } else {
       ignore(dc, &f);
     }
