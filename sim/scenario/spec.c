@@ -269,6 +269,8 @@ static const struct gate {
     {"StatefulSetStartOrdinal", 31, 31},
     {"PodIndexLabel", 31, 32},
     {"StatefulSetSemanticRevisionComparison", 34, 0},
+    /* KEP-5647 read-your-own-writes (reference 16); off by default. */
+    {"StaleControllerConsistencyStatefulSet", 36, 0},
 };
 
 static int decode_version(const struct ctx *c, const struct ynode *n)
@@ -714,7 +716,13 @@ enum param {
   PA_OBJECT = 1 << 16,
   PA_ZONE = 1 << 17,
   PA_FOR = 1 << 18,
+  PA_LABELS = 1 << 19,
+  PA_ANNOTATIONS = 1 << 20,
+  PA_FINALIZERS = 1 << 21,
+  PA_OWNER_REFS = 1 << 22,
 };
+
+#define PA_PATCH_ANY (PA_LABELS | PA_ANNOTATIONS | PA_FINALIZERS | PA_OWNER_REFS)
 
 static const struct {
   const char *key;
@@ -739,6 +747,10 @@ static const struct {
     {"object", PA_OBJECT},
     {"zone", PA_ZONE},
     {"for", PA_FOR},
+    {"labels", PA_LABELS},
+    {"annotations", PA_ANNOTATIONS},
+    {"finalizers", PA_FINALIZERS},
+    {"ownerReferences", PA_OWNER_REFS},
 };
 
 #define NPARAMS (sizeof(param_keys) / sizeof(param_keys[0]))
@@ -770,6 +782,7 @@ static const struct {
     [ACTION_RESTART_CONTROLLER] = {0, PA_COMPONENT},
     [ACTION_API_ERRORS] = {PA_DURATION | PA_FRACTION, PA_ERROR | PA_COMPONENT},
     [ACTION_WATCH_DELAY] = {PA_COMPONENT | PA_DELAY | PA_DURATION, 0},
+    [ACTION_PATCH] = {PA_OBJECT, PA_PATCH_ANY},
 };
 
 static unsigned param_bit(const char *key)
@@ -902,6 +915,157 @@ static int decode_object_param(const struct ctx *c, const struct ynode *n,
   return 0;
 }
 
+/* ---- patch: kubectl patch --type=merge on metadata ---------------------- */
+
+/* `object: Kind/name`: a modelled kind (not Event) and a name. */
+static int decode_patch_target(const struct ctx *c, const struct ynode *n,
+                               const char *path, struct action *a)
+{
+  const char *s = NULL, *slash;
+  int rc = name_str(c, n, path, &s);
+
+  if (rc)
+    return rc;
+  slash = strchr(s, '/');
+  if (!slash || slash == s || !slash[1] || strchr(slash + 1, '/'))
+    return fail(c, n, path, "\"%.60s\" is not Kind/name (e.g. Pod/web-0)", s);
+  for (int k = KIND_NONE + 1; k < KIND_COUNT; k++) {
+    const char *kn = obj_kind_name((enum obj_kind)k);
+    if (k == KIND_EVENT || strlen(kn) != (size_t)(slash - s) ||
+        strncmp(kn, s, (size_t)(slash - s)))
+      continue;
+    a->patch_kind = (enum obj_kind)k;
+    a->patch_name = slash + 1;
+    return 0;
+  }
+  return fail(c, n, path,
+              "\"%.*s\" is not a kind stsim models (e.g. Pod, "
+              "PersistentVolumeClaim, StatefulSet)",
+              (int)(slash - s) > 60 ? 60 : (int)(slash - s), s);
+}
+
+/* labels / annotations: a mapping of strings; null removes the key. */
+static int decode_patch_map(const struct ctx *c, const struct ynode *n,
+                            const char *path, bool labels, struct kv_list *out)
+{
+  int rc = ytree_want_map(c->file, n, path, c->d);
+
+  if (rc)
+    return rc;
+  struct kv *v = arena_calloc(&c->s->arena, n->nr ? n->nr : 1, sizeof(*v));
+  for (size_t i = 0; i < n->nr; i++) {
+    char p[PATH_MAX_LEN];
+    const struct ynode *x = n->items[i];
+
+    rc = key_str(c, n->keys[i], path, &v[i].key);
+    if (rc)
+      return rc;
+    if (!*v[i].key)
+      return fail(c, n->keys[i], path, "keys must not be empty");
+    join(p, path, v[i].key);
+    if (x->type == Y_SCALAR && x->plain && ytree_is_null(x)) {
+      v[i].value = NULL; /* a merge patch's null: remove the key */
+      continue;
+    }
+    rc = ytree_str(c->file, x, p, &v[i].value, c->d);
+    if (rc)
+      return rc;
+    /* Kubernetes: a label value is at most 63 characters. */
+    if (labels && strlen(v[i].value) > 63)
+      return fail(c, x, p, "a label value must be at most 63 characters");
+  }
+  out->v = v;
+  out->nr = n->nr;
+  return 0;
+}
+
+static int decode_patch_finalizers(const struct ctx *c, const struct ynode *n,
+                                   const char *path, struct action *a)
+{
+  int rc = ytree_want_seq(c->file, n, path, c->d);
+
+  if (rc)
+    return rc;
+  const char **v = arena_calloc(&c->s->arena, n->nr ? n->nr : 1, sizeof(*v));
+  for (size_t i = 0; i < n->nr; i++) {
+    char p[PATH_MAX_LEN];
+
+    rc = name_str(c, n->items[i], index_path(p, path, i), &v[i]);
+    if (rc)
+      return rc;
+  }
+  a->patch_finalizers_set = true;
+  a->patch_finalizers = (struct str_list){v, n->nr};
+  return 0;
+}
+
+static int decode_patch_owner_ref(const struct ctx *c, const struct ynode *n,
+                                  const char *path, struct patch_owner_ref *r)
+{
+  static const char *const keys[] = {"apiVersion", "kind",
+                                     "name",       "uid",
+                                     "controller", "blockOwnerDeletion",
+                                     NULL};
+  static const char *const need[] = {"apiVersion", "kind", "name"};
+  const char **dst[] = {&r->api_version, &r->kind, &r->name};
+  const struct ynode *x;
+  char p[PATH_MAX_LEN];
+  int rc = ytree_want_map(c->file, n, path, c->d);
+
+  if (!rc)
+    rc = check_keys(c, n, path, keys);
+  for (size_t i = 0; !rc && i < 3; i++) {
+    if (!(x = ytree_get(n, need[i])))
+      return fail(c, n, path, "missing '%s'", need[i]);
+    rc = name_str(c, x, join(p, path, need[i]), dst[i]);
+  }
+  if (!rc && (x = ytree_get(n, "uid"))) {
+    const char *uid = NULL;
+
+    rc = ytree_str(c->file, x, join(p, path, "uid"), &uid, c->d);
+    if (!rc && strcmp(uid, "stale"))
+      return fail(c, x, p,
+                  "\"%.60s\": give 'stale' (a uid no object has), or leave "
+                  "it out for the live owner's",
+                  uid);
+    r->stale_uid = true;
+  }
+  if (!rc && (x = ytree_get(n, "controller")))
+    rc = ytree_bool(c->file, x, join(p, path, "controller"), &r->controller,
+                    c->d);
+  if (!rc && (x = ytree_get(n, "blockOwnerDeletion")))
+    rc = ytree_bool(c->file, x, join(p, path, "blockOwnerDeletion"),
+                    &r->block_owner_deletion, c->d);
+  return rc;
+}
+
+static int decode_patch_owner_refs(const struct ctx *c, const struct ynode *n,
+                                   const char *path, struct action *a)
+{
+  int rc = ytree_want_seq(c->file, n, path, c->d);
+  size_t controllers = 0;
+
+  if (rc)
+    return rc;
+  struct patch_owner_ref *v =
+      arena_calloc(&c->s->arena, n->nr ? n->nr : 1, sizeof(*v));
+  for (size_t i = 0; i < n->nr; i++) {
+    char p[PATH_MAX_LEN];
+
+    rc = decode_patch_owner_ref(c, n->items[i], index_path(p, path, i), &v[i]);
+    if (rc)
+      return rc;
+    /* The API server's validation (ValidateOwnerReferences). */
+    if (v[i].controller && ++controllers > 1)
+      return fail(c, n->items[i], p,
+                  "Only one reference can have Controller set to true");
+  }
+  a->patch_owner_refs_set = true;
+  a->patch_owner_refs = v;
+  a->patch_owner_refs_nr = n->nr;
+  return 0;
+}
+
 static int decode_param(const struct ctx *c, const struct ynode *v,
                         const char *path, unsigned bit, struct action *a)
 {
@@ -958,7 +1122,17 @@ static int decode_param(const struct ctx *c, const struct ynode *v,
       a->error = errors[idx];
     return rc;
   case PA_OBJECT:
+    if (a->kind == ACTION_PATCH)
+      return decode_patch_target(c, v, path, a);
     return decode_object_param(c, v, path, &a->object);
+  case PA_LABELS:
+    return decode_patch_map(c, v, path, true, &a->patch_labels);
+  case PA_ANNOTATIONS:
+    return decode_patch_map(c, v, path, false, &a->patch_annotations);
+  case PA_FINALIZERS:
+    return decode_patch_finalizers(c, v, path, a);
+  case PA_OWNER_REFS:
+    return decode_patch_owner_refs(c, v, path, a);
   default:
     SIM_BUG("action parameter %u not decoded", bit);
   }
@@ -1063,6 +1237,10 @@ static int decode_action(const struct ctx *c, const struct ynode *n,
     param_names(missing, miss, sizeof(miss));
     return fail(c, n, path, "missing %s (%s needs %s)", miss, name, need);
   }
+  if (a.kind == ACTION_PATCH && !(seen & PA_PATCH_ANY))
+    return fail(c, n, path,
+                "patch needs at least one of 'labels', 'annotations', "
+                "'finalizers' and 'ownerReferences'");
   if (a.kind == ACTION_RESTART_CONTROLLER && !a.component)
     a.component = "statefulset-controller";
   if (a.kind == ACTION_API_ERRORS && !a.error)
