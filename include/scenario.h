@@ -60,7 +60,8 @@ struct src_pos {
   XX(RESTORE_READINESS, "restore-readiness", 0, "a pod's app passes its readiness probe again") \
   XX(RESTART_CONTROLLER, "restart-controller", 0, "a controller loses its cache and relists") \
   XX(API_ERRORS, "api-errors", 0, "for a duration, a fraction of API writes fail") \
-  XX(WATCH_DELAY, "watch-delay", 0, "for a duration, a component sees changes late")
+  XX(WATCH_DELAY, "watch-delay", 0, "for a duration, a component sees changes late") \
+  XX(PATCH, "patch", 0, "change an object's labels, annotations, finalizers or ownerReferences (kubectl patch)")
 
 enum action_kind {
 #define XX(id, name, sup, summary) ACTION_##id,
@@ -95,6 +96,18 @@ enum cascade {
   CASCADE_ORPHAN,
 };
 
+/*
+ * One ownerReference of a `patch` action. The uid is found when the action
+ * runs: the live owner's, a made-up one for a kind stsim does not model, or
+ * (stale_uid) one that no object has.
+ */
+struct patch_owner_ref {
+  const char *api_version, *kind, *name;
+  bool stale_uid;
+  bool controller;
+  bool block_owner_deletion;
+};
+
 struct action {
   struct src_pos pos;
   enum action_kind kind;
@@ -122,6 +135,16 @@ struct action {
   simtime delay;            /* watch-delay */
   const struct object *object; /* apply */
   const char *zone;         /* add-node */
+  /* patch: kubectl patch --type=merge on the metadata of Kind/name */
+  enum obj_kind patch_kind;
+  const char *patch_name;
+  struct kv_list patch_labels;      /* merged; a NULL value removes the key */
+  struct kv_list patch_annotations; /* likewise */
+  bool patch_finalizers_set;        /* finalizers: replaced as a whole */
+  struct str_list patch_finalizers;
+  bool patch_owner_refs_set;        /* ownerReferences: replaced as a whole */
+  const struct patch_owner_ref *patch_owner_refs;
+  size_t patch_owner_refs_nr;
 };
 /*
  * `for: DUR` on crash-node / partition-node schedules the matching
