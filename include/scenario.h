@@ -255,6 +255,20 @@ struct scenario_object {
   struct object obj;
 };
 
+/*
+ * The source text of one Kubernetes document (every document but the
+ * Scenario document), kept so a scenario can be written out again
+ * unchanged (fuzz failure files). text runs from the document's root node
+ * to the document's end (the next "---" or "...", or the end of the
+ * file); its first line is padded with spaces to the root's column, so
+ * the text parses on its own as it did in place.
+ */
+struct scenario_doc {
+  struct src_pos pos; /* the root node */
+  const char *text;   /* NUL-terminated, in the scenario's arena */
+  size_t len;
+};
+
 /* A field the simulator ignores, listed by `validate --strict`. */
 struct ignored_field {
   struct src_pos pos;
@@ -293,6 +307,11 @@ struct scenario {
   struct str_list warnings;
   struct ignored_field *ignored;
   size_t ignored_nr;
+
+  /* every Kubernetes document, in the order its objects are applied
+   * (included files first, as objects) */
+  const struct scenario_doc *docs;
+  size_t docs_nr;
 };
 
 /*

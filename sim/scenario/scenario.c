@@ -256,10 +256,16 @@ struct link {
   const char *rel; /* that item's text */
 };
 
+struct doc_vec {
+  struct scenario_doc *v;
+  size_t nr, alloc;
+};
+
 struct loader {
   struct scenario *s;
   struct diag *d;
   struct obj_vec objects;
+  struct doc_vec docs;
   VEC(struct file_id) done;  /* every file loaded */
   VEC(struct file_id) chain; /* the files being loaded (includes nest) */
   VEC(struct link) links;    /* the same files, for cycle messages */
@@ -615,6 +621,60 @@ static int decode_object(struct loader *ld, const char *file,
 }
 
 /*
+ * The byte offset of a 1-based (line, column) position, columns counted
+ * in characters as libyaml does; *cur remembers the last position found
+ * (documents come in order, so the walk over the file stays linear).
+ */
+struct text_cursor {
+  size_t off;
+  int line, col;
+};
+
+static size_t offset_at(const char *buf, size_t len, struct text_cursor *cur,
+                        int line, int col)
+{
+  if (line < cur->line || (line == cur->line && col < cur->col))
+    *cur = (struct text_cursor){0, 1, 1};
+  while (cur->off < len && cur->line < line) {
+    if (buf[cur->off++] == '\n') {
+      cur->line++;
+      cur->col = 1;
+    }
+  }
+  while (cur->off < len && cur->col < col && buf[cur->off] != '\n') {
+    cur->off++;
+    while (cur->off < len && ((unsigned char)buf[cur->off] & 0xc0) == 0x80)
+      cur->off++;
+    cur->col++;
+  }
+  return cur->off;
+}
+
+/* Keeps a Kubernetes document's source text (struct scenario_doc). */
+static void keep_doc(struct scenario *s, const char *file, const char *buf,
+                     size_t len, struct text_cursor *cur,
+                     const struct ydoc *doc, struct doc_vec *out)
+{
+  const struct ynode *root = doc->root;
+  size_t from = offset_at(buf, len, cur, root->line, root->col);
+  size_t to = offset_at(buf, len, cur, doc->end_line, doc->end_col);
+  size_t pad = root->col > 1 ? (size_t)root->col - 1 : 0;
+  char *text;
+
+  if (to < from)
+    to = from;
+  text = arena_alloc(&s->arena, pad + (to - from) + 1);
+  memset(text, ' ', pad);
+  memcpy(text + pad, buf + from, to - from);
+  text[pad + (to - from)] = '\0';
+  VEC_PUSH(out, ((struct scenario_doc){
+                    .pos = {file, root->line, root->col},
+                    .text = text,
+                    .len = pad + (to - from),
+                }));
+}
+
+/*
  * Loads one file's bytes: its documents in order, then (before adding the
  * file's own objects) the files it includes.
  */
@@ -623,6 +683,8 @@ static int load_buffer(struct loader *ld, const char *file, const char *buf,
 {
   struct scenario *s = ld->s;
   struct obj_vec objs = {0};
+  struct doc_vec texts = {0};
+  struct text_cursor cur = {0, 1, 1};
   struct kinds_warned warned = {0};
   const struct ynode *include = NULL;
   struct ydoc *docs;
@@ -689,13 +751,18 @@ static int load_buffer(struct loader *ld, const char *file, const char *buf,
       continue;
     }
     rc = decode_object(ld, file, root, api_version, kind, &objs, &warned);
+    if (!rc)
+      keep_doc(s, file, buf, len, &cur, &docs[i], &texts);
   }
   free(warned.v.v);
   if (!rc)
     rc = load_includes(ld, file, include);
   for (size_t i = 0; i < objs.nr && !rc; i++)
     VEC_PUSH(&ld->objects, objs.v[i]);
+  for (size_t i = 0; i < texts.nr && !rc; i++)
+    VEC_PUSH(&ld->docs, texts.v[i]);
   free(objs.v);
+  free(texts.v);
   return rc;
 }
 
@@ -739,12 +806,17 @@ static int finish(struct loader *ld, const char *first, int rc)
                      ? arena_memdup(&s->arena, ld->objects.v,
                                     ld->objects.nr * sizeof(*ld->objects.v))
                      : NULL;
+    s->docs_nr = ld->docs.nr;
+    s->docs = ld->docs.nr ? arena_memdup(&s->arena, ld->docs.v,
+                                         ld->docs.nr * sizeof(*ld->docs.v))
+                          : NULL;
     if (!scenario__has_nodes(s) && !ld->node_objects)
       scenario__default_nodes(s);
     if (!s->name)
       s->name = base_name(&s->arena, first);
   }
   free(ld->objects.v);
+  free(ld->docs.v);
   free(ld->done.v);
   free(ld->chain.v);
   free(ld->links.v);

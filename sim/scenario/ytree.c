@@ -465,6 +465,8 @@ static int on_event(struct builder *b, const yaml_event_t *ev)
     /* "---" followed by nothing is an empty plain scalar: no root. */
     if (r && r->type == Y_SCALAR && r->plain && !r->len)
       b->cur.root = NULL;
+    b->cur.end_line = mark_line(&ev->start_mark);
+    b->cur.end_col = mark_col(&ev->start_mark);
     VEC_PUSH(&b->docs, b->cur);
     return 0;
   }

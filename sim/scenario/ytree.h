@@ -41,6 +41,8 @@ struct ynode {
 struct ydoc {
   struct ynode *root; /* NULL for an empty document */
   int line, col;      /* where the document starts */
+  int end_line, end_col; /* where it ends: the next "---" or "...", or the
+                            end of the stream (1-based, as line/col) */
 };
 
 /*
