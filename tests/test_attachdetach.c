@@ -22,11 +22,21 @@ struct t {
   void *st, *ad;
 };
 
-static void start(struct t *t, uint64_t seed)
+/* Starts the components for Kubernetes 1.<minor> with the given gates. */
+static void start_version(struct t *t, uint64_t seed, int minor,
+                          const struct feature_gate *gates, size_t gates_nr)
 {
   fixture_init(&t->f, 3, seed);
+  t->f.s.kubernetes_minor = minor;
+  t->f.s.feature_gates = gates;
+  t->f.s.feature_gates_nr = gates_nr;
   t->st = storage_start(&t->f.env);
   t->ad = attachdetach_start(&t->f.env);
+}
+
+static void start(struct t *t, uint64_t seed)
+{
+  start_version(t, seed, 34, NULL, 0);
 }
 
 static void stop(struct t *t)
@@ -200,6 +210,10 @@ static int events(struct t *t, const char *name, const char *reason,
       n++;
   return n;
 }
+
+static const char exclusive_msg[] =
+    "Multi-Attach error for volume \"pv-1\" Volume is already exclusively "
+    "attached to one node and can't be attached to another";
 
 /* --- attach --------------------------------------------------------------- */
 
@@ -401,6 +415,275 @@ static void a_running_pod_on_a_dead_node_keeps_its_volume(void **state)
   assert_null(attachment(t, "pv-1", "node-1"));
 }
 
+/* --- detach under failure ----------------------------------------------------
+ */
+
+static bool set_ready(struct object *o, void *ctx)
+{
+  (void)ctx;
+  o->u.node.ready.status = COND_TRUE;
+  return true;
+}
+
+static void node_ready(struct t *t, const char *node, bool ready)
+{
+  assert_int_equal(api_patch(t->f.api, "node-controller", KIND_NODE, "", node,
+                             0, ready ? set_ready : set_not_ready, NULL, NULL),
+                   API_OK);
+}
+
+static bool add_out_of_service(struct object *o, void *ctx)
+{
+  struct arena *a = ctx;
+  struct taint *v =
+      arena_calloc(a, o->u.node.taints_nr + 1, sizeof(*o->u.node.taints));
+
+  if (o->u.node.taints_nr)
+    memcpy(v, o->u.node.taints, o->u.node.taints_nr * sizeof(*v));
+  v[o->u.node.taints_nr] =
+      (struct taint){"node.kubernetes.io/out-of-service", "nodeshutdown",
+                     TAINT_NO_EXECUTE, SIMTIME_NEVER};
+  o->u.node.taints = v;
+  o->u.node.taints_nr++;
+  return true;
+}
+
+static void taint_out_of_service(struct t *t, const char *node)
+{
+  assert_int_equal(api_patch(t->f.api, "kubectl", KIND_NODE, "", node, 0,
+                             add_out_of_service, &t->f.s.arena, NULL),
+                   API_OK);
+}
+
+/* Whether the attachment of pv to node is gone or being deleted. */
+static bool detaching(struct t *t, const char *pv, const char *node)
+{
+  const struct object *va = attachment(t, pv, node);
+
+  return !va || meta_is_deleting(&va->meta);
+}
+
+/*
+ * web-0 runs on node-1 with pv-1 attached and mounted (the kubelet's
+ * volumesInUse and the machine's own mount); then the kubelet goes away
+ * (node-1 not Ready, if `dead`) and web-0 is force-deleted. Returns the
+ * time of the force delete.
+ */
+static simtime mounted_then_force_deleted(struct t *t, bool dead)
+{
+  const struct object *p;
+
+  volume_and_claim(t, "pv-1", "data", ACCESS_RWO);
+  p = pod_on(t, "web-0", "data", "node-1");
+  run_for(t, SIM_SEC(30));
+  assert_true(truth_is_attached(t->f.truth, "pv-1", "node-1"));
+  truth_mount(t->f.truth, "pv-1", "node-1", p->meta.uid);
+  kubelet_reports_in_use(t, "node-1", "pv-1");
+  run_for(t, SIM_SEC(1));
+  if (dead) {
+    node_ready(t, "node-1", false);
+    run_for(t, SIM_SEC(1));
+  }
+  force_delete(t, "web-0");
+  return engine_now(t->f.engine);
+}
+
+/* Steps in 10 ms until the attachment starts to go; returns when. */
+static simtime detach_started(struct t *t, const char *pv, const char *node,
+                              simtime limit)
+{
+  simtime end = engine_now(t->f.engine) + limit;
+
+  while (engine_now(t->f.engine) < end) {
+    if (detaching(t, pv, node))
+      return engine_now(t->f.engine);
+    run_for(t, SIM_MS(10));
+  }
+  return SIMTIME_NEVER;
+}
+
+static void
+an_unhealthy_node_is_force_detached_six_minutes_after_the_request(void **state)
+{
+  struct t *t = *state;
+  simtime tf = mounted_then_force_deleted(t, true), at;
+
+  run_for(t, SIM_MIN(6) - SIM_SEC(1));
+  assert_false(detaching(t, "pv-1", "node-1"));
+  at = detach_started(t, "pv-1", "node-1", SIM_SEC(5));
+  /* Requested at the first 100 ms pass after the delete; forced at the
+   * first pass after 6 minutes more. */
+  assert_true(at > tf + SIM_MIN(6));
+  assert_true(at <= tf + SIM_MIN(6) + SIM_MS(300));
+  assert_false(reported_attached(t, "node-1", "pv-1"));
+  assert_true(fixture_noted(&t->f, "maxWaitForUnmount (6m0s) expired"));
+
+  /* The disk leaves the machine while it is still mounted there: the
+   * hazard the ground truth shows. */
+  run_for(t, SIM_SEC(30));
+  assert_null(attachment(t, "pv-1", "node-1"));
+  assert_false(truth_is_attached(t->f.truth, "pv-1", "node-1"));
+  assert_int_equal(truth_mounts(t->f.truth, "pv-1", "node-1"), 1);
+}
+
+static void the_force_detach_lets_the_replacement_attach(void **state)
+{
+  struct t *t = *state;
+  simtime tf = mounted_then_force_deleted(t, true), attached = SIMTIME_NEVER;
+
+  pod_on(t, "web-0", "data", "node-2");
+  run_for(t, SIM_MIN(1));
+  assert_int_equal(events(t, "web-0", "FailedAttachVolume", exclusive_msg), 1);
+  while (engine_now(t->f.engine) < tf + SIM_MIN(8) &&
+         attached == SIMTIME_NEVER) {
+    run_for(t, SIM_MS(100));
+    if (truth_is_attached(t->f.truth, "pv-1", "node-2"))
+      attached = engine_now(t->f.engine);
+  }
+  /* Reference 4.11: detach at Tf + 6 min, attach on the new node seconds
+   * later. */
+  assert_true(attached > tf + SIM_MIN(6));
+  assert_true(attached < tf + SIM_MIN(6) + SIM_SEC(30));
+  assert_int_equal(events(t, "web-0", "FailedAttachVolume", NULL), 1);
+  assert_true(reported_attached(t, "node-2", "pv-1"));
+}
+
+static void a_healthy_node_is_never_force_detached(void **state)
+{
+  struct t *t = *state;
+
+  mounted_then_force_deleted(t, false);
+  run_for(t, SIM_MIN(30));
+  assert_false(detaching(t, "pv-1", "node-1"));
+  assert_true(truth_is_attached(t->f.truth, "pv-1", "node-1"));
+  assert_true(reported_attached(t, "node-1", "pv-1"));
+  assert_false(fixture_noted(&t->f, "ForceDetach"));
+}
+
+static void
+a_node_that_fails_after_six_minutes_is_force_detached_at_once(void **state)
+{
+  struct t *t = *state;
+  simtime at, failed;
+
+  mounted_then_force_deleted(t, false);
+  run_for(t, SIM_MIN(10));
+  assert_false(detaching(t, "pv-1", "node-1"));
+  node_ready(t, "node-1", false);
+  failed = engine_now(t->f.engine);
+  at = detach_started(t, "pv-1", "node-1", SIM_SEC(1));
+  assert_true(at != SIMTIME_NEVER);
+  assert_true(at - failed <= SIM_MS(200));
+}
+
+static void the_timer_restarts_when_the_volume_is_wanted_again(void **state)
+{
+  struct t *t = *state;
+  simtime t0 = mounted_then_force_deleted(t, true), t1;
+
+  /* Another pod on the same node wants it for a while. */
+  run_for(t, SIM_MIN(3));
+  pod_on(t, "web-0", "data", "node-1");
+  run_for(t, SIM_MIN(2));
+  force_delete(t, "web-0");
+  t1 = engine_now(t->f.engine);
+  fixture_run(&t->f, t0 + SIM_MIN(7));
+  assert_false(detaching(t, "pv-1", "node-1"));
+  fixture_run(&t->f, t1 + SIM_MIN(6) - SIM_SEC(1));
+  assert_false(detaching(t, "pv-1", "node-1"));
+  assert_true(detach_started(t, "pv-1", "node-1", SIM_SEC(2)) != SIMTIME_NEVER);
+}
+
+static void
+a_deleted_node_is_force_detached_six_minutes_after_its_pod_goes(void **state)
+{
+  struct t *t = *state;
+  simtime gone;
+
+  mounted_then_force_deleted(t, false);
+  /* Reference 2.8: the Node object is deleted; its last volumesInUse
+   * still counts, and a missing node is unhealthy. The pod went first
+   * here, so the detach was requested while the node was healthy. */
+  assert_int_equal(
+      api_delete(t->f.api, "kubectl", KIND_NODE, "", "node-1", NULL), API_OK);
+  gone = engine_now(t->f.engine);
+  run_for(t, SIM_MIN(6) - SIM_SEC(2));
+  assert_false(detaching(t, "pv-1", "node-1"));
+  assert_true(detach_started(t, "pv-1", "node-1", SIM_SEC(5)) <=
+              gone + SIM_MIN(6) + SIM_MS(300));
+  assert_true(fixture_noted(&t->f, "node-1 is gone"));
+}
+
+static void the_out_of_service_taint_detaches_at_once(void **state)
+{
+  struct t *t = *state;
+  simtime tainted, at;
+
+  mounted_then_force_deleted(t, true);
+  run_for(t, SIM_MIN(1));
+  assert_false(detaching(t, "pv-1", "node-1"));
+  taint_out_of_service(t, "node-1");
+  tainted = engine_now(t->f.engine);
+  /* Still in volumesInUse: the safe-to-detach check is skipped too. */
+  at = detach_started(t, "pv-1", "node-1", SIM_SEC(1));
+  assert_true(at != SIMTIME_NEVER);
+  assert_true(at - tainted <= SIM_MS(200));
+  assert_true(fixture_noted(&t->f, "out-of-service taint"));
+  run_for(t, SIM_SEC(30));
+  assert_false(truth_is_attached(t->f.truth, "pv-1", "node-1"));
+}
+
+static void
+disabling_force_detach_on_timeout_needs_the_out_of_service_taint(void **state)
+{
+  static const struct feature_gate off[] = {
+      {.name = "DisableForceDetachOnTimeout", .enabled = true}};
+  struct t *t = *state;
+  simtime tainted;
+
+  stop(t);
+  start_version(t, 1, 34, off, 1);
+  mounted_then_force_deleted(t, true);
+  run_for(t, SIM_MIN(30));
+  assert_false(detaching(t, "pv-1", "node-1"));
+  assert_true(fixture_noted(&t->f, "no force detach on timeout"));
+  taint_out_of_service(t, "node-1");
+  tainted = engine_now(t->f.engine);
+  assert_true(detach_started(t, "pv-1", "node-1", SIM_SEC(1)) - tainted <=
+              SIM_MS(200));
+}
+
+static void before_1_25_the_timer_forces_healthy_nodes_too(void **state)
+{
+  struct t *t = *state;
+  simtime tf;
+
+  stop(t);
+  start_version(t, 1, 24, NULL, 0);
+  tf = mounted_then_force_deleted(t, false);
+  run_for(t, SIM_MIN(6) - SIM_SEC(1));
+  assert_false(detaching(t, "pv-1", "node-1"));
+  assert_true(detach_started(t, "pv-1", "node-1", SIM_SEC(5)) <=
+              tf + SIM_MIN(6) + SIM_MS(300));
+}
+
+static void before_1_26_the_out_of_service_taint_is_ignored(void **state)
+{
+  struct t *t = *state;
+  simtime tf;
+
+  stop(t);
+  start_version(t, 1, 25, NULL, 0);
+  tf = mounted_then_force_deleted(t, true);
+  run_for(t, SIM_MIN(1));
+  taint_out_of_service(t, "node-1");
+  run_for(t, SIM_MIN(4));
+  assert_false(detaching(t, "pv-1", "node-1"));
+  /* ... the 6-minute timer still applies. */
+  assert_true(detach_started(t, "pv-1", "node-1", SIM_SEC(65)) <=
+              tf + SIM_MIN(6) + SIM_MS(300));
+}
+
 static void a_failed_pod_releases_its_volume(void **state)
 {
   struct t *t = *state;
@@ -419,10 +702,6 @@ static void a_failed_pod_releases_its_volume(void **state)
 
 /* --- access modes --------------------------------------------------------- */
 
-static const char exclusive[] =
-    "Multi-Attach error for volume \"pv-1\" Volume is already exclusively "
-    "attached to one node and can't be attached to another";
-
 static void
 a_second_node_gets_one_multi_attach_error_until_the_volume_moves(void **state)
 {
@@ -438,7 +717,7 @@ a_second_node_gets_one_multi_attach_error_until_the_volume_moves(void **state)
 
   pod_on(t, "web-0", "data", "node-2"); /* the replacement */
   run_for(t, SIM_MIN(1));
-  assert_int_equal(events(t, "web-0", "FailedAttachVolume", exclusive), 1);
+  assert_int_equal(events(t, "web-0", "FailedAttachVolume", exclusive_msg), 1);
   assert_null(attachment(t, "pv-1", "node-2"));
   assert_true(fixture_noted(&t->f, "not attaching to node-2"));
 
@@ -479,6 +758,37 @@ the_multi_attach_error_names_pods_still_using_the_volume(void **state)
                           "already used by pod(s) web-0"),
                    1);
   assert_int_equal(events(t, "web-0", "FailedAttachVolume", NULL), 0);
+}
+
+static void each_waiting_node_gets_its_multi_attach_error_once(void **state)
+{
+  struct t *t = *state;
+
+  volume_and_claim(t, "pv-1", "data", ACCESS_RWO);
+  pod_on(t, "a", "data", "node-1");
+  run_for(t, SIM_SEC(30));
+  pod_on(t, "b", "data", "node-2");
+  pod_on(t, "c", "data", "node-3");
+  run_for(t, SIM_MIN(1));
+  /* More passes over the volume: another pod joins node-2. */
+  pod_on(t, "d", "data", "node-2");
+  run_for(t, SIM_MIN(1));
+  assert_int_equal(events(t, "b", "FailedAttachVolume", NULL), 1);
+  assert_int_equal(events(t, "c", "FailedAttachVolume", NULL), 1);
+  assert_int_equal(events(t, "d", "FailedAttachVolume", NULL), 0);
+
+  /* node-2's entry leaves the desired state and comes back: reported
+   * again. */
+  force_delete(t, "b");
+  force_delete(t, "d");
+  run_for(t, SIM_SEC(1));
+  pod_on(t, "e", "data", "node-2");
+  run_for(t, SIM_MIN(1));
+  assert_int_equal(events(t, "e", "FailedAttachVolume",
+                          "Multi-Attach error for volume \"pv-1\" Volume is "
+                          "already used by pod(s) a"),
+                   1);
+  assert_int_equal(events(t, "c", "FailedAttachVolume", NULL), 1);
 }
 
 static void a_read_write_many_volume_attaches_to_several_nodes(void **state)
@@ -597,9 +907,20 @@ int main(void)
       T(a_failed_attach_is_retried_with_back_off),
       T(a_volume_is_detached_only_after_the_kubelet_unmounts),
       T(a_running_pod_on_a_dead_node_keeps_its_volume),
+      T(an_unhealthy_node_is_force_detached_six_minutes_after_the_request),
+      T(the_force_detach_lets_the_replacement_attach),
+      T(a_healthy_node_is_never_force_detached),
+      T(a_node_that_fails_after_six_minutes_is_force_detached_at_once),
+      T(the_timer_restarts_when_the_volume_is_wanted_again),
+      T(a_deleted_node_is_force_detached_six_minutes_after_its_pod_goes),
+      T(the_out_of_service_taint_detaches_at_once),
+      T(disabling_force_detach_on_timeout_needs_the_out_of_service_taint),
+      T(before_1_25_the_timer_forces_healthy_nodes_too),
+      T(before_1_26_the_out_of_service_taint_is_ignored),
       T(a_failed_pod_releases_its_volume),
       T(a_second_node_gets_one_multi_attach_error_until_the_volume_moves),
       T(the_multi_attach_error_names_pods_still_using_the_volume),
+      T(each_waiting_node_gets_its_multi_attach_error_once),
       T(a_read_write_many_volume_attaches_to_several_nodes),
       T(two_pods_on_one_node_share_one_attachment),
       T(a_provisioned_volume_is_attached_in_its_zone),

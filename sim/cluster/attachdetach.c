@@ -36,9 +36,17 @@
  * Detach: once no pod on the node wants the volume, detach_decision()
  * says whether to wait (the kubelet still lists it in volumesInUse) or
  * detach: remove it from volumesAttached (a synchronous status patch), a
- * live GET of the node to verify it is safe (not in volumesInUse), then
- * delete the VolumeAttachment; the attacher detaches after detachLatency
- * (truth_detach) and removes its finalizer.
+ * live GET of the node to verify it is safe (not in volumesInUse) unless
+ * the detach is forced, then delete the VolumeAttachment; the attacher
+ * detaches after detachLatency (truth_detach) and removes its finalizer.
+ * A volume still mounted is force-detached once maxWaitForUnmount (6 min)
+ * has passed since the detach was first requested and the node is not
+ * Ready (since 1.25; any node before), unless the scenario sets
+ * --disable-force-detach-on-timeout (1.30+); at once when the node has
+ * the node.kubernetes.io/out-of-service taint (1.26+ by default). The
+ * ground truth then shows a disk detached from a machine that may still
+ * have it mounted (truth_detach while truth_mounts > 0) - the hazard a
+ * partitioned node's writer runs into.
  *
  * SIMPLIFIED: the DSW populator (a 1-minute check that pods still exist,
  * a 3-minute relist) is replaced by reacting to every pod, claim and PV
@@ -108,9 +116,10 @@ struct ad_pod {
 
 struct ad_node {
   const char *name;
-  bool known;        /* in the controller's node informer */
-  bool ready;        /* Ready=True */
-  bool status_dirty; /* volumesAttached must be written */
+  bool known;          /* in the controller's node informer */
+  bool ready;          /* Ready=True */
+  bool out_of_service; /* has the node.kubernetes.io/out-of-service taint */
+  bool status_dirty;   /* volumesAttached must be written */
   struct str_list in_use;
   VEC(const char *) vols;       /* PV names with a record on this node */
   VEC(struct stor__key) parked; /* pods waiting for the node to appear */
@@ -133,7 +142,17 @@ struct ad {
   simtime loop_at;
   bool in_loop;
   struct attacher *attacher;
+  /* detach rules of the scenario's version and settings (reference 4.8) */
+  bool force_healthy_too; /* before 1.25: the timer forces any node */
+  bool force_disabled;    /* --disable-force-detach-on-timeout (1.30+) */
+  bool out_of_service_on; /* NodeOutOfServiceVolumeDetach (1.26+) */
 };
+
+/* The taint of a non-graceful node shutdown (reference 2.7). */
+#define TAINT_OUT_OF_SERVICE "node.kubernetes.io/out-of-service"
+/* The scenario's name for the kube-controller-manager flag
+ * --disable-force-detach-on-timeout: a featureGates entry. */
+#define GATE_DISABLE_FORCE_DETACH "DisableForceDetachOnTimeout"
 
 static struct ad_node *node_rec(struct ad *ad, const char *name)
 {
@@ -707,30 +726,35 @@ static void start_detach(struct ad *ad, struct ad_vol *v, struct ad_att *a,
 
 enum detach_verdict {
   DETACH_WAIT,  /* still mounted: wait for the kubelet */
-  DETACH_NOW,   /* unmounted: detach, after the safe-to-detach check */
-  DETACH_FORCE, /* detach without waiting or checking */
+  DETACH_NOW,   /* detach, after the safe-to-detach check */
+  DETACH_FORCE, /* detach without the safe-to-detach check */
 };
 
 /*
  * The reconciler's detach decision for an attached volume that no pod on
- * the node wants any more (reference 4.8, steps 2-5 and 11.4). The detach
- * request time a->detach_requested was recorded by the caller the first
- * time; *recheck gets the time at which the decision could change without
- * any event (SIMTIME_NEVER if none).
+ * the node wants any more (reference 4.8, steps 2-6, and 11.4), as
+ * upstream's reconcile() takes it:
  *
- * Modelled: not mounted (the kubelet removed the volume from
- * volumesInUse) -> detach; mounted -> wait.
+ *   timeout = now - detach_requested > maxWaitForUnmount (6 min; not
+ *             configurable upstream, the timing maxWaitForUnmount here)
+ *   expired = timeout, unless --disable-force-detach-on-timeout (1.30+)
+ *   force   = expired and the node is unhealthy: Ready is not True, or
+ *             the Node object is gone (nodeIsHealthy fails). Before 1.25
+ *             any node (PR #110721; its backport to late 1.22-1.24 patch
+ *             releases is not modelled: versions before 1.25 behave as
+ *             their .0 releases)
+ *   oos     = the node has the out-of-service taint, any effect (1.26+)
+ *   mounted (in volumesInUse) and neither force nor oos -> wait;
+ *   otherwise detach, verifying it is safe only when neither expired
+ *   nor oos.
  *
- * NOT MODELLED YET (next stage), each would answer DETACH_FORCE:
- * - forceDetach: the node is unhealthy (Ready != True, or the Node object
- *   is gone) and now - detach_requested > maxWaitForUnmount (6 min, not
- *   configurable upstream); since 1.25 only for unhealthy nodes, before
- *   for all; never with --disable-force-detach-on-timeout (1.30). While
- *   the node is unhealthy and the 6 minutes have not passed, *recheck =
- *   detach_requested + maxWaitForUnmount; a node turning Ready or
- *   NotReady marks its volumes dirty, so the decision is re-taken.
- * - the node.kubernetes.io/out-of-service taint (any effect; GA 1.28):
- *   detach at once.
+ * The caller recorded the detach request time the first time. *recheck
+ * gets the time at which the decision could change without any event
+ * (SIMTIME_NEVER if none): just past the 6 minutes while the timer could
+ * still force the detach. A node turning Ready or not, or gaining or
+ * losing the taint, marks its volumes dirty (on_node), so the decision
+ * is taken again; a node that turns unhealthy after the 6 minutes is
+ * force-detached at once, as upstream measures from the first request.
  */
 static enum detach_verdict detach_decision(struct ad *ad,
                                            const struct ad_vol *v,
@@ -738,15 +762,39 @@ static enum detach_verdict detach_decision(struct ad *ad,
                                            simtime *recheck)
 {
   const struct ad_node *n = stor__map_get(&ad->noderecs, "", a->node);
+  simtime max_wait = ad->t->v[TIMING_AD_MAX_WAIT_UNMOUNT];
+  simtime elapsed = engine_now(ad->engine) - a->detach_requested;
   bool healthy = n && n->known && n->ready;
+  bool oos = ad->out_of_service_on && n && n->known && n->out_of_service;
+  bool can_force = !ad->force_disabled && (!healthy || ad->force_healthy_too);
+  bool expired = elapsed > max_wait && !ad->force_disabled;
+  bool force = expired && can_force;
+  const char *obj = arena_printf(ad->arena, "PersistentVolume/%s", v->pv);
+  char wait[32];
 
   *recheck = SIMTIME_NEVER;
-  if (!a->mounted)
-    return DETACH_NOW;
-  cluster_note(&ad->env, arena_printf(ad->arena, "PersistentVolume/%s", v->pv),
-               "WaitForUnmount", "%s still lists it in volumesInUse (node %s)",
-               a->node, healthy ? "Ready" : "not Ready");
-  return DETACH_WAIT;
+  sim_format_duration(max_wait, wait, sizeof(wait));
+  if (a->mounted && !force && !oos) {
+    if (can_force && elapsed <= max_wait)
+      *recheck = a->detach_requested + max_wait + 1;
+    cluster_note(&ad->env, obj, "WaitForUnmount",
+                 "%s still lists it in volumesInUse (node %s%s)", a->node,
+                 healthy ? "Ready" : "not Ready",
+                 can_force ? "" : "; no force detach on timeout");
+    return DETACH_WAIT;
+  }
+  if (oos)
+    cluster_note(&ad->env, obj, "OutOfServiceDetach",
+                 "node %s has the %s taint: detaching without waiting for "
+                 "the unmount%s",
+                 a->node, TAINT_OUT_OF_SERVICE,
+                 a->mounted ? " (still in volumesInUse)" : "");
+  else if (force && a->mounted)
+    cluster_note(&ad->env, obj, "ForceDetach",
+                 "node %s is %s and maxWaitForUnmount (%s) expired: force "
+                 "detaching although it still lists it in volumesInUse",
+                 a->node, n && n->known ? "not Ready" : "gone", wait);
+  return expired || oos ? DETACH_FORCE : DETACH_NOW;
 }
 
 /* One reconciler pass over a volume: detaches first, then attaches. */
@@ -776,6 +824,8 @@ static void reconcile(struct ad *ad, struct ad_vol *v)
   for (size_t i = 0; i < v->at.nr; i++) {
     struct ad_att *a = &v->at.v[i];
     bool busy = false, taken = false;
+    if (a->pods.nr && a->state == AS_ATTACHED)
+      a->detach_requested = SIMTIME_NEVER; /* ResetDetachRequestTime */
     if (!a->pods.nr || a->state != AS_NONE)
       continue;
     if (a->retry_at > now) {
@@ -905,11 +955,16 @@ static void on_node(struct informer *inf, enum watch_type t,
   struct ad *ad = ctx;
   struct ad_node *n = node_rec(ad, now->meta.name);
   bool was_known = n->known, was_ready = n->ready;
+  bool was_oos = n->out_of_service;
 
   (void)inf;
   (void)old;
   n->known = t != WATCH_DELETED;
   n->ready = n->known && now->u.node.ready.status == COND_TRUE;
+  n->out_of_service = false;
+  for (size_t i = 0; n->known && i < now->u.node.taints_nr; i++)
+    if (!strcmp(now->u.node.taints[i].key, TAINT_OUT_OF_SERVICE))
+      n->out_of_service = true;
   /* processVolumesInUse: a deleted node's last list stays (reference 2.8). */
   n->in_use = now->u.node.volumes_in_use;
   for (size_t i = 0; i < n->vols.nr; i++) {
@@ -919,7 +974,8 @@ static void on_node(struct informer *inf, enum watch_type t,
     if (!a)
       continue;
     m = stor__str_has(&n->in_use, v->unique);
-    if (m != a->mounted || was_ready != n->ready || was_known != n->known) {
+    if (m != a->mounted || was_ready != n->ready || was_known != n->known ||
+        was_oos != n->out_of_service) {
       a->mounted = m;
       mark_dirty(ad, v);
     }
@@ -1250,6 +1306,13 @@ void *attachdetach_start(const struct cluster_env *env)
   ad->engine = api_engine(env->api);
   ad->arena = api_arena(env->api);
   ad->t = &env->s->timings;
+  ad->force_healthy_too = env->s->kubernetes_minor < 25;
+  ad->force_disabled =
+      env->s->kubernetes_minor >= 30 &&
+      scenario_feature_enabled(env->s, GATE_DISABLE_FORCE_DETACH);
+  ad->out_of_service_on =
+      env->s->kubernetes_minor >= 26 ||
+      scenario_feature_enabled(env->s, "NodeOutOfServiceVolumeDetach");
   ad->nodes = ad_informer(ad, KIND_NODE, on_node);
   ad->pvs = ad_informer(ad, KIND_PV, on_volume);
   ad->pvcs = ad_informer(ad, KIND_PVC, on_claim);

@@ -271,6 +271,9 @@ static const struct gate {
     {"StatefulSetSemanticRevisionComparison", 34, 0},
     /* KEP-5647 read-your-own-writes (reference 16); off by default. */
     {"StaleControllerConsistencyStatefulSet", 36, 0},
+    /* Not a gate: kube-controller-manager's flag
+     * --disable-force-detach-on-timeout (1.30, reference 4.8), set here. */
+    {"DisableForceDetachOnTimeout", 31, 0},
 };
 
 static int decode_version(const struct ctx *c, const struct ynode *n)
