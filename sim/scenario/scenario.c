@@ -99,10 +99,12 @@ const char *const *scenario_expect_fields(enum expect_target t)
                                     "deleting",
                                     NULL};
   static const char *const pod[] = {
-      "phase",    "ready",    "node",   "exists", "deleting",
-      "revision", "restarts", "status", "ip",     NULL};
+      "phase",    "ready",     "node",     "exists", "deleting",
+      "revision", "restarts",  "status",   "ip",     "owners",
+      "hostname", "subdomain", "podIndex", NULL};
   static const char *const pvc[] = {"phase",  "volumeName", "storageClassName",
-                                    "exists", "deleting",   NULL};
+                                    "exists", "deleting",   "owners",
+                                    NULL};
   static const char *const pv[] = {"phase",  "claim",    "attachedTo",
                                    "exists", "deleting", NULL};
   static const char *const node[] = {"ready",    "state",         "exists",

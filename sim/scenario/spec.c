@@ -725,7 +725,8 @@ enum param {
   PA_OWNER_REFS = 1 << 22,
 };
 
-#define PA_PATCH_ANY (PA_LABELS | PA_ANNOTATIONS | PA_FINALIZERS | PA_OWNER_REFS)
+#define PA_PATCH_ANY                                                           \
+  (PA_LABELS | PA_ANNOTATIONS | PA_FINALIZERS | PA_OWNER_REFS)
 
 static const struct {
   const char *key;

@@ -117,6 +117,10 @@ static void field_value(struct world *w, enum expect_target t,
     snprintf(buf, n, "%s", bool_str(meta_is_deleting(&o->meta)));
     return;
   }
+  if (!strcmp(f, "owners")) { /* actions_patch.c */
+    world__owners_text(w, o, buf, n);
+    return;
+  }
   switch (t) {
   case EXPECT_STATEFULSET: {
     const struct statefulset_status *st = &o->u.sts.status;
@@ -159,6 +163,15 @@ static void field_value(struct world *w, enum expect_target t,
       snprintf(buf, n, "%s", world_pod_status_column(o));
     else if (!strcmp(f, "ip"))
       snprintf(buf, n, "%s", p->status.pod_ip ? p->status.pod_ip : "");
+    else if (!strcmp(f, "hostname"))
+      snprintf(buf, n, "%s", p->spec.hostname ? p->spec.hostname : "");
+    else if (!strcmp(f, "subdomain"))
+      snprintf(buf, n, "%s", p->spec.subdomain ? p->spec.subdomain : "");
+    else if (!strcmp(f, "podIndex"))
+      snprintf(buf, n, "%s",
+               kv_get(&o->meta.labels, "apps.kubernetes.io/pod-index")
+                   ? kv_get(&o->meta.labels, "apps.kubernetes.io/pod-index")
+                   : "");
     else
       SIM_BUG("pod field '%s' not evaluated", f);
     return;

@@ -51,4 +51,9 @@ void world__actions_schedule(struct world *w);
 void world__actions_write(struct world *w, enum watch_type t,
                           const struct object *old, const struct object *now);
 
+/* actions_patch.c: the `patch` action, and the `owners` expectation text. */
+void world__do_patch(struct world *w, const struct action *a);
+void world__owners_text(struct world *w, const struct object *o, char *buf,
+                        size_t n);
+
 #endif
