@@ -65,6 +65,47 @@ void kubelets_stop(void *state);
 bool kubelets_set_app_ready(void *state, const char *ns, const char *pod,
                             bool ready);
 
+/*
+ * kubelet_machine.c: the machine under a node's kubelet (cluster-behaviour
+ * 2.4-2.8, 3.4). Each returns false if no kubelet ever ran for node, and
+ * does nothing (returning true) where the fault does not apply: crash of
+ * a machine that is off, restart of one that is on, heal of one that is
+ * not cut off, shutdown of one that is off or already shutting down.
+ *   crash      the machine dies: containers, writers and mounts are gone
+ *              (attachments stay), no more writes of any kind.
+ *   restart    a machine that is off boots: the kubelet starts, renews its
+ *              Lease, posts Ready and relists its pods (restart in place,
+ *              new sandboxes; deleted ones cleaned up).
+ *   partition  the kubelet cannot reach the API server (writes fail, its
+ *              watch is cut); containers keep running.
+ *   heal       the partition ends: the kubelet relists and reconciles.
+ *   shutdown   graceful node shutdown (shutdownGracePeriod > 0), then the
+ *              machine powers off; with shutdownGracePeriod 0 a crash.
+ *   remove     the VM is deleted (the caller deletes the Node object).
+ */
+bool kubelets_crash(void *state, const char *node);
+bool kubelets_restart(void *state, const char *node);
+bool kubelets_partition(void *state, const char *node);
+bool kubelets_heal(void *state, const char *node);
+bool kubelets_shutdown(void *state, const char *node);
+bool kubelets_remove(void *state, const char *node);
+/* The machine state of node (as the truth shows it) and whether its
+ * network is cut (a crashed machine may be cut off too). */
+bool kubelets_machine(void *state, const char *node, enum node_machine *m,
+                      bool *cut);
+/*
+ * A new machine joins: its kubelet registers a Ready Node named node
+ * (labels and capacity as a declared node's) in zone, or, for zone NULL,
+ * in the next zone of spec.cluster.nodes round-robin (*zone_out gets the
+ * zone, NULL for none). False if that Node cannot be created (it exists).
+ */
+bool kubelets_add_node(void *state, const char *node, const char *zone,
+                       const char **zone_out);
+/* A stable id of node's kubelet for event arguments, and back (NULL if
+ * unknown). */
+bool kubelets_node_id(void *state, const char *node, uint32_t *id);
+const char *kubelets_node_name(void *state, uint32_t id);
+
 /* storage.c: default-StorageClass and PVC-protection admission, the PV
  * controller (static binding, dynamic provisioning, reclaim). */
 void *storage_start(const struct cluster_env *env);

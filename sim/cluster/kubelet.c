@@ -14,14 +14,11 @@
  * manager does live GETs: it then reacts to a claim binding after the
  * watch delay instead of at its next poll, which is within a few ms.
  *
- * The next stage (machine faults) hooks in here: a crash stops every timer
- * of the kl_node (lease_timer, status_timer, vol_timer, and each pod's) and
- * drops its pods with their sandboxes (truth_pod_stop, truth_writer_stop,
- * truth_unmount); a restart starts the kubelet again like node_start()
- * and re-admits the node's pods from the informer cache; a partition makes
- * kl__api_reachable() false and ignores informer input for the node (the
- * watch is cut), and healing replays the cache for the node's pods
- * (kl__pod_seen, and kl__pod_removed for pods that vanished meanwhile).
+ * Machine faults (kubelet_machine.c) hook in here: informer input for a
+ * node passes kl__node_watching() (a crashed node hears nothing, a
+ * partitioned one's watch is cut); kl__node_relist() is the relist after
+ * a boot or a heal; the Ready condition the status loop posts is
+ * NotReady "node is shutting down" during a graceful node shutdown.
  */
 #include <math.h>
 #include <stdio.h>
@@ -272,7 +269,8 @@ static void lease_tick(struct engine *e, uint64_t subject, uint64_t arg,
   if (!n)
     return;
   n->lease_timer = 0;
-  lease_sync(n);
+  if (!n->off && !n->gone)
+    lease_sync(n);
 }
 
 /* --- the node status loop ------------------------------------------------ */
@@ -308,6 +306,8 @@ void kl__node_status_dirty(struct kl_node *n)
   simtime upd = n->ks->tm->v[TIMING_NODE_STATUS_UPDATE];
   simtime at = kl__align(n->t0, upd, engine_now(n->ks->engine));
 
+  if (n->off || n->gone)
+    return;
   /* One tick per period: a change right after a tick waits for the next. */
   if (at <= n->last_tick)
     at = n->last_tick + upd;
@@ -318,7 +318,8 @@ struct status_patch {
   struct kl_node *n;
   bool report_due;
   bool wrote;
-  bool became_ready;
+  bool became_ready, became_not_ready;
+  bool unschedulable; /* spec.unschedulable as the kubelet read it */
 };
 
 static bool in_use_equal(const struct kl_node *n, const struct str_list *l)
@@ -333,6 +334,27 @@ static bool in_use_equal(const struct kl_node *n, const struct str_list *l)
 
 #define READY_REASON "KubeletReady"
 #define READY_MESSAGE "kubelet is posting ready status"
+/* nodestatus.ReadyCondition with the shutdown manager's error. */
+#define NOT_READY_REASON "KubeletNotReady"
+#define SHUTDOWN_MESSAGE "node is shutting down"
+
+/* The Ready condition the kubelet of n posts now. */
+static struct condition wanted_ready(const struct kl_node *n)
+{
+  if (n->shutting_down)
+    return (struct condition){.status = COND_FALSE,
+                              .reason = NOT_READY_REASON,
+                              .message = SHUTDOWN_MESSAGE};
+  return (struct condition){
+      .status = COND_TRUE, .reason = READY_REASON, .message = READY_MESSAGE};
+}
+
+static bool ready_is(const struct condition *c, const struct condition *want)
+{
+  return c->status == want->status && c->reason &&
+         !strcmp(c->reason, want->reason) && c->message &&
+         !strcmp(c->message, want->message);
+}
 
 static bool patch_node_status(struct object *o, void *ctx)
 {
@@ -342,18 +364,16 @@ static bool patch_node_status(struct object *o, void *ctx)
   struct node *nd = &o->u.node;
   simtime now = engine_now(ks->engine);
   bool changed = false;
-  struct condition ready = {.status = COND_TRUE,
-                            .last_transition_time =
-                                nd->ready.last_transition_time,
-                            .reason = READY_REASON,
-                            .message = READY_MESSAGE};
+  struct condition ready = wanted_ready(n);
 
-  if (nd->ready.status != COND_TRUE) {
+  p->unschedulable = nd->unschedulable;
+  ready.last_transition_time = nd->ready.last_transition_time;
+  if (nd->ready.status != ready.status) {
     ready.last_transition_time = now;
-    p->became_ready = true;
+    p->became_ready = ready.status == COND_TRUE;
+    p->became_not_ready = ready.status != COND_TRUE;
     changed = true;
-  } else if (!nd->ready.reason || strcmp(nd->ready.reason, READY_REASON) ||
-             !nd->ready.message || strcmp(nd->ready.message, READY_MESSAGE)) {
+  } else if (!ready_is(&nd->ready, &ready)) {
     changed = true;
   }
   bool vols_changed = !in_use_equal(n, &nd->volumes_in_use);
@@ -372,22 +392,26 @@ static bool patch_node_status(struct object *o, void *ctx)
   return true;
 }
 
-static void status_tick(struct engine *e, uint64_t subject, uint64_t arg,
-                        void *ctx)
+/* recordNodeStatusEvent: "Node X status is now: EVENT". */
+static void node_event(struct kl_node *n, const struct object *node,
+                       enum event_type type, const char *reason)
 {
-  struct kubelets *ks = ctx;
-  struct kl_node *n = kl__node_by_index(ks, (uint32_t)subject);
+  kl__api_event(n, node, type, reason, "Node %s status is now: %s", n->name,
+                reason);
+}
+
+/* One run of tryUpdateNodeStatus. */
+static void status_run(struct kl_node *n)
+{
+  struct kubelets *ks = n->ks;
   simtime upd = ks->tm->v[TIMING_NODE_STATUS_UPDATE];
   simtime rep = ks->tm->v[TIMING_NODE_STATUS_REPORT];
   const struct object *out = NULL;
   struct status_patch p = {0};
   enum api_status st;
-  simtime now = engine_now(e);
+  simtime now = engine_now(ks->engine);
 
-  (void)arg;
-  if (!n)
-    return;
-  n->status_timer = 0;
+  kl__cancel(ks, &n->status_timer);
   n->status_at = SIMTIME_NEVER;
   n->last_tick = now;
   kl__vol_in_use(n);
@@ -401,15 +425,50 @@ static void status_tick(struct engine *e, uint64_t subject, uint64_t arg,
   }
   if (p.wrote)
     n->last_report = now;
+  if (n->rebooted && out) {
+    /* The node's bootID changed (the status setter's check). */
+    n->rebooted = false;
+    kl__api_event(n, out, EVENT_WARNING, "Rebooted",
+                  "Node %s has been rebooted, boot id: %s", n->name,
+                  n->boot_id);
+  }
   if (p.became_ready && out)
-    kl__api_event(n, out, EVENT_NORMAL, "NodeReady",
-                  "Node %s status is now: NodeReady", n->name);
+    node_event(n, out, EVENT_NORMAL, "NodeReady");
+  if (p.became_not_ready && out)
+    node_event(n, out, EVENT_NORMAL, "NodeNotReady");
+  if (p.unschedulable != n->last_unschedulable && out) {
+    /* recordNodeSchedulableEvent, on every status computation. */
+    n->last_unschedulable = p.unschedulable;
+    node_event(n, out, EVENT_NORMAL,
+               p.unschedulable ? "NodeNotSchedulable" : "NodeSchedulable");
+  }
   /* MarkVolumesAsReportedInUse(node.Status.VolumesInUse). */
   n->reported.nr = 0;
   for (size_t i = 0; i < n->in_use.nr; i++)
     VEC_PUSH(&n->reported, n->in_use.v[i]);
   kl__vol_kick(n);
   status_schedule(n, kl__align(n->t0, upd, n->last_report + rep));
+}
+
+static void status_tick(struct engine *e, uint64_t subject, uint64_t arg,
+                        void *ctx)
+{
+  struct kubelets *ks = ctx;
+  struct kl_node *n = kl__node_by_index(ks, (uint32_t)subject);
+
+  (void)e;
+  (void)arg;
+  if (!n)
+    return;
+  n->status_timer = 0;
+  if (!n->off && !n->gone)
+    status_run(n);
+}
+
+void kl__node_status_now(struct kl_node *n)
+{
+  if (!n->off && !n->gone)
+    status_run(n);
 }
 
 /* --- nodes --------------------------------------------------------------- */
@@ -444,11 +503,31 @@ static bool collect_pod(const struct object *o, void *ctx)
   return true;
 }
 
+void kl__node_loops_start(struct kl_node *n)
+{
+  simtime now = engine_now(n->ks->engine);
+
+  n->t0 = now;
+  n->last_report = SIMTIME_NEVER;
+  n->status_at = SIMTIME_NEVER;
+  n->last_tick = -1;
+  n->last_unschedulable = false;
+  n->lease = NULL;
+  n->lease_backoff = 0;
+  /* Both loops run at once when the kubelet starts (wait.Until). */
+  lease_schedule(n, now);
+  status_schedule(n, now);
+}
+
+bool kl__node_watching(const struct kl_node *n)
+{
+  return !n->off && !n->gone && !n->cut && !n->relisting;
+}
+
 /* A kubelet starts on a node the component sees for the first time. */
-static struct kl_node *node_start(struct kubelets *ks, const struct object *o)
+struct kl_node *kl__node_start(struct kubelets *ks, const struct object *o)
 {
   struct kl_node *n = xcalloc(1, sizeof(*n));
-  simtime now = engine_now(ks->engine);
   bool found;
   size_t pos;
 
@@ -456,14 +535,10 @@ static struct kl_node *node_start(struct kubelets *ks, const struct object *o)
   n->name = o->meta.name;
   n->index = node_index(ks, n->name);
   n->rng = rng_stream_new(ks->env.seed, RNG_NODES, n->index);
-  n->t0 = now;
   n->node = o;
   n->host_ip = arena_printf(ks->arena, "10.240.%u.%u", (n->index + 1) / 256,
                             (n->index + 1) % 256);
   n->machine = MACHINE_UP;
-  n->last_report = SIMTIME_NEVER;
-  n->status_at = SIMTIME_NEVER;
-  n->last_tick = -1;
   n->ip_next = 2;
   VEC_PUSH(&ks->by_index, n);
   VEC_GROW(&ks->slots, (size_t)n->index + 1);
@@ -479,9 +554,7 @@ static struct kl_node *node_start(struct kubelets *ks, const struct object *o)
   ks->by_name.v[pos] = n;
   ks->by_name.nr++;
 
-  /* Both loops run at once when the kubelet starts (wait.Until). */
-  lease_schedule(n, now);
-  status_schedule(n, now);
+  kl__node_loops_start(n);
 
   /* Pods bound to the node before its kubelet saw it. Collected first:
    * informer_list callbacks must not write. */
@@ -491,6 +564,49 @@ static struct kl_node *node_start(struct kubelets *ks, const struct object *o)
     kl__pod_seen(n, l.v.v[i]);
   free(l.v.v);
   return n;
+}
+
+/*
+ * The relist of a kubelet whose watch was cut (partition) or that starts
+ * again (boot): its pod source delivers the full list of its pods, and
+ * config.go's merge turns the difference into updates, additions and
+ * removals. A pod the kubelet runs that is missing from the list (force
+ * deleted, or removed by pod GC meanwhile) is removed with the version the
+ * kubelet last saw (kl__pod_removed picks its kill grace). The caches are
+ * the shared informers' (see the file comment): read when the relist is
+ * delivered, they hold every write up to the relist request.
+ */
+void kl__node_relist(struct kl_node *n)
+{
+  struct kubelets *ks = n->ks;
+  VEC(uint64_t) uids = {0};
+  struct pod_list l = {.node = n->name};
+
+  n->relisting = false;
+  n->node = informer_get(ks->nodes, "", n->name);
+  /* Uids first: syncing or removing a pod may free it. */
+  for (size_t i = 0; i < n->pods.nr; i++)
+    VEC_PUSH(&uids, n->pods.v[i]->uid);
+  for (size_t i = 0; i < uids.nr; i++) {
+    struct kl_pod *kp = kl__pod_find(n, uids.v[i]);
+    const struct object *o;
+
+    if (!kp || kp->gone)
+      continue;
+    o = informer_get(ks->pods, kp->obj->meta.namespace_, kp->obj->meta.name);
+    if (!o || o->meta.uid != kp->uid)
+      kl__pod_removed(n, kp->obj);
+    else
+      kl__pod_seen(n, o);
+  }
+  free(uids.v);
+  informer_list(ks->pods, NULL, NULL, collect_pod, &l);
+  for (size_t i = 0; i < l.v.nr; i++)
+    if (!kl__pod_find(n, l.v.v[i]->meta.uid))
+      kl__pod_seen(n, l.v.v[i]);
+  free(l.v.v);
+  kl__vol_kick(n);
+  kl__node_status_dirty(n);
 }
 
 static bool str_lists_equal(const struct str_list *a, const struct str_list *b)
@@ -511,27 +627,30 @@ static void on_node(struct informer *inf, enum watch_type t,
   struct kl_node *n = kl__node_by_name(ks, now->meta.name);
 
   (void)inf;
+  if (n && !kl__node_watching(n))
+    return; /* the relist reads the Node when the watch is back */
   if (t == WATCH_DELETED) {
     /* The kubelet keeps running on a machine whose Node object is gone:
-     * its status writes fail until (a later stage) it re-registers. */
+     * its status writes fail (registration runs only at kubelet start:
+     * registrationCompleted stays true). */
     if (n)
       n->node = NULL;
     return;
   }
   if (!n) {
-    node_start(ks, now);
+    kl__node_start(ks, now);
     return;
   }
   n->node = now;
+  if (now->u.node.unschedulable != n->last_unschedulable)
+    kl__node_status_dirty(n); /* NodeNotSchedulable at the next tick */
   if (!old || !str_lists_equal(&old->u.node.volumes_attached,
                                &now->u.node.volumes_attached))
     kl__vol_kick(n);
   /* Someone else changed what the kubelet posts (the node lifecycle
    * controller marking it Unknown): the next tick sees and fixes it. */
-  if (now->u.node.ready.status != COND_TRUE || !now->u.node.ready.reason ||
-      strcmp(now->u.node.ready.reason, READY_REASON) ||
-      !now->u.node.ready.message ||
-      strcmp(now->u.node.ready.message, READY_MESSAGE)) {
+  struct condition want = wanted_ready(n);
+  if (!ready_is(&now->u.node.ready, &want)) {
     kl__node_status_dirty(n);
   } else {
     const struct str_list *l = &now->u.node.volumes_in_use;
@@ -557,7 +676,9 @@ static void on_pod(struct informer *inf, enum watch_type t,
     return; /* not bound yet: not a kubelet's business */
   n = kl__node_by_name(ks, node);
   if (!n)
-    return; /* its node appears later: node_start() lists it then */
+    return; /* its node appears later: kl__node_start() lists it then */
+  if (!kl__node_watching(n))
+    return; /* down or cut off: the relist catches up */
   if (t == WATCH_DELETED)
     kl__pod_removed(n, now);
   else

@@ -3,10 +3,12 @@
  * function per kind of write: pod status, the final pod delete, node
  * status, the Lease, and Events.
  *
- * They exist so that a network partition (a later stage) is one check in
- * one place: a kubelet that cannot reach the API server keeps running its
- * containers (cluster-behaviour.md 2.5) but every write here fails, and
- * the callers already treat a failed write as "retry later".
+ * They exist so that a network partition is one check in one place: a
+ * kubelet that cannot reach the API server keeps running its containers
+ * (cluster-behaviour.md 2.5) but every write here fails with
+ * API_UNAVAILABLE (a timeout, really) without reaching the server, and the
+ * callers treat a failed write as "retry later". A crashed machine makes
+ * no request at all: its timers are gone.
  */
 #include <stdio.h>
 
@@ -14,8 +16,9 @@
 
 bool kl__api_reachable(const struct kl_node *n)
 {
-  /* Partitions are not modelled yet: the machine is always MACHINE_UP. */
-  return n->machine == MACHINE_UP;
+  /* A shutting-down machine still reaches the API: it posts NotReady and
+   * the pods' final statuses (cluster-behaviour.md 2.6). */
+  return !n->off && !n->cut && !n->gone;
 }
 
 enum api_status kl__api_pod_status(struct kl_node *n, const struct object *pod,
@@ -49,6 +52,12 @@ enum api_status kl__api_node_status(struct kl_node *n, api_patch_fn *fn,
   if (!kl__api_reachable(n))
     return API_UNAVAILABLE;
   return api_patch(n->ks->api, KL_WHO, KIND_NODE, "", n->name, 0, fn, ctx, out);
+}
+
+enum api_status kl__api_node_create(struct kubelets *ks, const struct object *o,
+                                    const struct object **out)
+{
+  return api_create(ks->api, KL_WHO, o, out);
 }
 
 enum api_status kl__api_lease_create(struct kl_node *n,

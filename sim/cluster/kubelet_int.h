@@ -14,11 +14,17 @@
  *   kubelet_probe.c   readiness and startup probe workers;
  *   kubelet_api.c     every write a kubelet makes to the API server.
  *
- * The machine a kubelet runs on will later crash, lose the API (partition),
- * reboot and shut down. Everything a machine holds lives in its struct
- * kl_node (and its pods), so a crash can drop it and a restart rebuild it;
- * every API write goes through one kl__api_* function per kind of write
- * (kubelet_api.c), so a partition can fail them in one place.
+ *   kubelet_machine.c the machine: crash, boot, partition and heal (the
+ *                     watch cut and relisted), graceful node shutdown, the
+ *                     VM deleted, a node added (cluster-behaviour.md 2.4-2.8,
+ *                     3.4).
+ *
+ * Everything a machine holds lives in its struct kl_node (and its pods),
+ * so a crash drops it and a boot rebuilds it from the API; every API write
+ * goes through one kl__api_* function per kind of write (kubelet_api.c),
+ * so a partition fails them in one place (kl__api_reachable), and every
+ * informer input for a node goes through kl__node_watching(), so a cut
+ * watch is one check too.
  *
  * Timers: events carry ids, never pointers (house style 6.6). A pod timer
  * has subject = pod uid and arg = kl_arg(node index, item, what); the
@@ -175,6 +181,8 @@ struct kl_pod {
   bool truth_running, truth_ready; /* as last told to the truth */
   bool terminal;                   /* phase Succeeded/Failed decided */
   enum pod_phase final_phase;
+  bool shutdown;           /* killed by graceful node shutdown: Failed,
+                              reason Terminated (kubelet_machine.c) */
   bool final_deleted;      /* the final delete was answered */
   uint64_t api_timer;      /* status manager retry */
   bool in_waiters;         /* in kubelets.waiters */
@@ -198,11 +206,24 @@ struct kl_node {
   const struct object *node; /* the Node as last seen; NULL if deleted */
   const char *host_ip;
   /*
-   * The machine. Only MACHINE_UP is modelled yet: crash, partition,
-   * restart and shutdown (a later stage) will change it, stop or replay
-   * the timers below, and gate the API writes in kubelet_api.c.
+   * The machine (kubelet_machine.c). Power and network are separate, so
+   * faults combine (a partitioned node may crash, boot and only then be
+   * healed); `machine` is what the ground truth shows, derived from them.
    */
   enum node_machine machine;
+  bool off;            /* powered off: crashed, or shut down */
+  bool cut;            /* the network to the API server is cut */
+  bool gone;           /* the VM was deleted */
+  bool shutting_down;  /* graceful node shutdown in progress */
+  bool relisting;      /* the watch reconnects: input ignored until then */
+  bool rebooted;       /* "Rebooted" at the next node status post */
+  const char *boot_id; /* this boot's id (a UUID from the node's stream) */
+  uint64_t relist_timer;
+  /* Graceful node shutdown: 1 = regular pods, 2 = critical pods. */
+  int shutdown_phase;
+  simtime shutdown_end; /* the current phase's time is up then */
+  uint64_t shutdown_timer;
+  bool last_unschedulable; /* kubelet's lastNodeUnschedulable */
   /* Lease (component-helpers lease controller). */
   const struct object *lease; /* the last version written */
   uint64_t lease_timer;
@@ -297,6 +318,19 @@ simtime kl__latency(struct kl_node *n, enum timing_id id);
 
 /* kubelet.c: the node status loop should run at its next tick. */
 void kl__node_status_dirty(struct kl_node *n);
+/* kubelet.c: the node status loop runs now (not on its grid). */
+void kl__node_status_now(struct kl_node *n);
+/* kubelet.c: the lease and node status loops start (kubelet start). */
+void kl__node_loops_start(struct kl_node *n);
+/* kubelet.c: whether the kubelet of n receives informer input (machine on,
+ * connected, watch not reconnecting). */
+bool kl__node_watching(const struct kl_node *n);
+/* kubelet.c: the kubelet of n (re)reads its Node and pods from the caches,
+ * as a relist delivers them: pods it runs that are gone from the API are
+ * killed, the others synced, new ones admitted. */
+void kl__node_relist(struct kl_node *n);
+/* kubelet.c: a kubelet for Node o starts (first sight, or add-node). */
+struct kl_node *kl__node_start(struct kubelets *ks, const struct object *o);
 /* kubelet.c: whether name is in the volumesInUse the node last reported. */
 bool kl__node_reported(const struct kl_node *n, const char *name);
 /* kubelet.c: whether the Node's status.volumesAttached lists name. */
@@ -322,6 +356,15 @@ void kl__ctr_probe_changed(struct kl_pod *kp, struct kl_ctr *c);
 void kl__ctr_startup_failed(struct kl_pod *kp, struct kl_ctr *c);
 /* Whether the app of c answers its readiness probe at t. */
 bool kl__app_ready(const struct kl_pod *kp, const struct kl_ctr *c, simtime t);
+/* The machine died: every pod's containers, writers and mounts are gone
+ * from the truth (attachments stay), and the pods are dropped. No API
+ * write. */
+void kl__pods_machine_died(struct kl_node *n);
+/* Graceful node shutdown kills kp with grace_seconds; it ends Failed with
+ * reason Terminated (status written at once). */
+void kl__pod_shutdown_kill(struct kl_pod *kp, int64_t grace_seconds);
+/* Whether kp's containers are stopped (or it never had any to stop). */
+bool kl__pod_stopped(const struct kl_pod *kp);
 /* Frees every pod of n (kubelets_stop). */
 void kl__pods_free(struct kubelets *ks, struct kl_node *n);
 void kl__pod_pool_free(struct kubelets *ks);
@@ -359,6 +402,13 @@ void kl__probe_catch_up(struct kl_pod *kp, struct kl_ctr *c, simtime until);
 /* Re-plans c's probe timers after what the probes observe changed. */
 void kl__probe_plan(struct kl_pod *kp, struct kl_ctr *c);
 
+/* --- kubelet_machine.c ---------------------------------------------------- */
+
+/* The truth's machine state follows off/cut/gone/shutting_down. */
+void kl__machine_sync(struct kl_node *n);
+/* A pod of a shutting-down node stopped: the shutdown may move on. */
+void kl__machine_pod_stopped(struct kl_node *n);
+
 /* --- kubelet_api.c: every write to the API server ------------------------ */
 
 /*
@@ -374,6 +424,10 @@ enum api_status kl__api_pod_final_delete(struct kl_node *n,
                                          const struct object *pod);
 enum api_status kl__api_node_status(struct kl_node *n, api_patch_fn *fn,
                                     void *ctx, const struct object **out);
+/* registerWithAPIServer: a new machine's kubelet creates its Node
+ * (add-node); the machine is up and connected. */
+enum api_status kl__api_node_create(struct kubelets *ks, const struct object *o,
+                                    const struct object **out);
 enum api_status kl__api_lease_create(struct kl_node *n,
                                      const struct object *lease,
                                      const struct object **out);

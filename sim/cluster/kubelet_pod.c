@@ -40,6 +40,12 @@
 
 #include "kubelet_int.h"
 
+/* Graceful node shutdown (cluster-behaviour.md 2.6, 8). */
+#define KL_SHUTDOWN_REASON "Terminated"
+#define KL_SHUTDOWN_MESSAGE                                                    \
+  "Pod was terminated in response to imminent node shutdown."
+#define KL_SHUTDOWN_REJECT "Pod was rejected as the node is shutting down."
+
 /* The application exits this long after SIGTERM at most (uniform 0-1 s):
  * a database that flushes and stops promptly. */
 #define KL_APP_EXIT_MAX SIM_SEC(1)
@@ -99,10 +105,11 @@ static void ip_free(struct kl_pod *kp)
   kp->ip_host = 0;
 }
 
-static void pod_free(struct kl_pod *kp)
+/* Cancels kp's timers and returns it to the pool; the caller removes it
+ * from its node's list. */
+static void pod_release(struct kl_pod *kp)
 {
-  struct kl_node *n = kp->node;
-  struct kubelets *ks = n->ks;
+  struct kubelets *ks = kp->node->ks;
 
   kl__vol_unwait(kp);
   kl__cancel(ks, &kp->timer);
@@ -115,6 +122,14 @@ static void pod_free(struct kl_pod *kp)
   for (size_t i = 0; i < kp->vols.nr; i++)
     kl__cancel(ks, &kp->vols.v[i].timer);
   ip_free(kp);
+  VEC_PUSH(&ks->free_pods, kp);
+}
+
+static void pod_free(struct kl_pod *kp)
+{
+  struct kl_node *n = kp->node;
+
+  pod_release(kp);
   for (size_t i = 0; i < n->pods.nr; i++) {
     if (n->pods.v[i] == kp) {
       memmove(&n->pods.v[i], &n->pods.v[i + 1],
@@ -123,7 +138,6 @@ static void pod_free(struct kl_pod *kp)
       break;
     }
   }
-  VEC_PUSH(&ks->free_pods, kp);
 }
 
 void kl__pods_free(struct kubelets *ks, struct kl_node *n)
@@ -431,6 +445,13 @@ static void build_status(struct kl_pod *kp, const struct pod_status *cur,
   s->phase = kp->terminal ? kp->final_phase : live_phase(kp);
   s->reason = NULL;
   s->message = NULL;
+  if (kp->shutdown) {
+    /* The shutdown manager's podStatusFn (nodeshutdown). The
+     * DisruptionTarget condition (TerminationByKubelet) it also adds is
+     * not modelled: pod_status has no such condition. */
+    s->reason = KL_SHUTDOWN_REASON;
+    s->message = KL_SHUTDOWN_MESSAGE;
+  }
   s->host_ip = kp->node->host_ip;
   s->pod_ip = kp->ip_shown ? kp->ip : NULL;
   s->start_time = kp->first_sync;
@@ -711,6 +732,11 @@ static bool admit(struct kl_pod *kp)
   const struct pod_spec *s = &kp->obj->u.pod.spec;
   int64_t pods = 0, cpu = 0, mem = 0;
 
+  if (n->shutting_down) {
+    /* The shutdown manager's admit handler. */
+    reject(kp, "NodeShutdown", "%s", KL_SHUTDOWN_REJECT);
+    return false;
+  }
   if (!node) {
     reject(kp, "InvalidNodeInfo", "Kubelet cannot get node info.");
     return false;
@@ -917,7 +943,11 @@ static void ctr_schedule(struct kl_pod *kp, struct kl_ctr *c, simtime at,
  * once (see the file comment). */
 static simtime start_latency(struct kl_pod *kp, const struct kl_ctr *c)
 {
-  return c->ever_exited ? 0 : kl__latency(kp->node, TIMING_POD_STARTUP);
+  /* After a reboot a container that ran before has no back-off: it is
+   * created and started like a new one. */
+  return c->ever_exited && c->backoff
+             ? 0
+             : kl__latency(kp->node, TIMING_POD_STARTUP);
 }
 
 /* The image step of a container start: pull, or "already present". */
@@ -1177,10 +1207,12 @@ static void pod_check_stopped(struct kl_pod *kp)
     ip_free(kp);
   }
   kp->terminal = true;
-  kp->final_phase = terminal_phase(kp);
+  kp->final_phase = kp->shutdown ? POD_FAILED : terminal_phase(kp);
   kp->state = KP_TEARDOWN;
   kl__pod_sync_status(kp);
-  kl__vol_teardown(kp); /* may finish and free kp: nothing after this */
+  if (n->shutting_down)
+    kl__machine_pod_stopped(n); /* deferred: never frees kp here */
+  kl__vol_teardown(kp);         /* may finish and free kp: nothing after this */
 }
 
 /* Stops whatever is still starting or waiting to restart. */
@@ -1267,6 +1299,91 @@ static void pod_kill(struct kl_pod *kp, int64_t grace_seconds)
 
 /* --- informer input ------------------------------------------------------ */
 
+/*
+ * A pod the kubelet of this node ran before it started again (a reboot):
+ * its status keeps startTime (status manager: the start time never
+ * changes), and a container that ran gets a restart count one higher
+ * (convertToAPIContainerStatuses on a running container the runtime no
+ * longer has; calcRestartCountByLogDir when it starts again). Its last
+ * run is counted as a termination (exit 137, ContainerStatusUnknown), so
+ * the pod stays Running (getPhase) while the container is created again.
+ * Simplification: upstream shows the old count while a crash-looping
+ * container waits and the new one once it started; here the new one at
+ * once. A pod seen for the first time has no container statuses.
+ */
+static void seed_from_status(struct kl_pod *kp, const struct object *o)
+{
+  const struct pod_status *st = &o->u.pod.status;
+
+  if (st->start_time != SIMTIME_NEVER)
+    kp->first_sync = st->start_time;
+  for (size_t i = 0; i < st->containers_nr; i++) {
+    const struct container_status *cs = &st->containers[i];
+    struct kl_ctr *c = NULL;
+    bool ran;
+
+    for (size_t j = kp->n_init; j < kp->ctrs.nr && !c; j++)
+      if (streq(kp->ctrs.v[j].spec->name, cs->name))
+        c = &kp->ctrs.v[j];
+    if (!c)
+      continue;
+    ran = cs->state != CSTATE_WAITING || cs->restart_count > 0 ||
+          (cs->reason && strcmp(cs->reason, "ContainerCreating") &&
+           strcmp(cs->reason, "PodInitializing"));
+    c->restarts = cs->restart_count;
+    if (!ran)
+      continue;
+    c->ever_exited = true;
+    c->exit_code = 137;
+    if (!meta_is_deleting(&o->meta))
+      c->restarts++;
+  }
+}
+
+void kl__pods_machine_died(struct kl_node *n)
+{
+  struct truth *t = n->ks->env.truth;
+
+  for (size_t i = 0; i < n->pods.nr; i++) {
+    struct kl_pod *kp = n->pods.v[i];
+
+    for (size_t j = kp->n_init; j < kp->ctrs.nr; j++)
+      if (kp->ctrs.v[j].state == KC_RUNNING)
+        writers(kp, &kp->ctrs.v[j], false);
+    for (size_t j = 0; j < kp->vols.nr; j++) {
+      struct kl_vol *v = &kp->vols.v[j];
+      if (v->state == KV_MOUNTED || v->state == KV_UNMOUNTING)
+        truth_unmount(t, v->pv, n->name, kp->uid);
+    }
+    if (kp->sandbox)
+      truth_pod_stop(t, kp->uid);
+  }
+  for (size_t i = 0; i < n->pods.nr; i++)
+    pod_release(n->pods.v[i]);
+  n->pods.nr = 0;
+}
+
+bool kl__pod_stopped(const struct kl_pod *kp)
+{
+  return kp->state >= KP_TEARDOWN;
+}
+
+void kl__pod_shutdown_kill(struct kl_pod *kp, int64_t grace_seconds)
+{
+  if (kp->state >= KP_TEARDOWN)
+    return;
+  /* podStatusFn first: Failed, Terminated, written before the kill. */
+  kp->shutdown = true;
+  kp->terminal = true;
+  kp->final_phase = POD_FAILED;
+  kl__note(kp, KL_SHUTDOWN_REASON,
+           "kubelet on %s: node shutdown stops the pod (grace %llds); it "
+           "ends Failed and is not deleted",
+           kp->node->name, (long long)grace_seconds);
+  kl__pod_sync_status(kp);
+  pod_kill(kp, grace_seconds); /* may free kp */
+}
+
 void kl__pod_seen(struct kl_node *n, const struct object *o)
 {
   struct kl_pod *kp = kl__pod_find(n, o->meta.uid);
@@ -1278,6 +1395,7 @@ void kl__pod_seen(struct kl_node *n, const struct object *o)
     kp = pod_new(n, o);
     kp->first_sync = now_of(kp);
     build_containers(kp);
+    seed_from_status(kp, o);
     if (meta_is_deleting(&o->meta)) {
       /* Deleted before it was ever started here: terminate at once. */
       kp->deleting = true;
@@ -1328,5 +1446,15 @@ void kl__pod_removed(struct kl_node *n, const struct object *o)
              "%s: killing them",
              o->meta.name, n->name);
   kp->deleting = true;
-  pod_kill(kp, o->meta.deletion_grace_period_seconds); /* may free kp */
+  /* The grace of the version given: the final one from the watch carries
+   * the deletion's grace; after a relist (heal, section 2.5) it is the
+   * version the kubelet last saw, which has no deletion grace if it never
+   * saw the deletion start: calculateEffectiveGracePeriod then falls back
+   * to spec.terminationGracePeriodSeconds (the minimum kill grace still
+   * applies). cluster-behaviour.md 12 leaves this open; see
+   * kubelet_machine.c. */
+  int64_t grace = o->meta.deletion_grace_period_seconds;
+  if (grace < 0)
+    grace = o->u.pod.spec.termination_grace_period_seconds;
+  pod_kill(kp, grace); /* may free kp */
 }

@@ -66,7 +66,7 @@ void kl__vol_kick(struct kl_node *n)
   struct kubelets *ks = n->ks;
   simtime at;
 
-  if (n->vol_timer)
+  if (n->vol_timer || n->off || n->gone)
     return;
   at = kl__align(n->t0, KL_VOLUME_RECONCILE, engine_now(ks->engine));
   n->vol_timer = engine_schedule(ks->engine, at, PHASE_NODE, "kubelet-volumes",
@@ -114,6 +114,8 @@ static bool resolve(struct kl_pod *kp, struct kl_vol *v)
   struct kubelets *ks = kp->node->ks;
   const struct object *pvc, *pv;
 
+  if (!kl__node_watching(kp->node))
+    return false; /* its watch is cut: the relist kicks this again */
   pvc = informer_get(ks->pvcs, kp->obj->meta.namespace_, v->spec->claim_name);
   if (!pvc || pvc->u.pvc.status.phase != PVC_BOUND ||
       !pvc->u.pvc.spec.volume_name || !*pvc->u.pvc.spec.volume_name)
@@ -190,6 +192,8 @@ static void vol_reconcile(struct engine *e, uint64_t subject, uint64_t arg,
   if (!n)
     return;
   n->vol_timer = 0;
+  if (n->off || n->gone)
+    return;
   for (size_t i = 0; i < n->pods.nr; i++) {
     struct kl_pod *kp = n->pods.v[i];
     if (kp->state < KP_TERMINATING)

@@ -333,6 +333,17 @@ static action_exec_fn *const executors[ACTION_COUNT] = {
     [ACTION_RESTART_CONTROLLER] = do_restart_controller,
     [ACTION_WATCH_DELAY] = do_watch_delay,
     [ACTION_PATCH] = world__do_patch,
+    [ACTION_CRASH_NODE] = world__do_crash_node,
+    [ACTION_RESTART_NODE] = world__do_restart_node,
+    [ACTION_PARTITION_NODE] = world__do_partition_node,
+    [ACTION_HEAL_NODE] = world__do_heal_node,
+    [ACTION_SHUTDOWN_NODE] = world__do_shutdown_node,
+    [ACTION_DELETE_NODE] = world__do_delete_node,
+    [ACTION_ADD_NODE] = world__do_add_node,
+    [ACTION_CORDON_NODE] = world__do_cordon_node,
+    [ACTION_UNCORDON_NODE] = world__do_uncordon_node,
+    [ACTION_TAINT_NODE] = world__do_taint_node,
+    [ACTION_UNTAINT_NODE] = world__do_untaint_node,
 };
 
 bool world_action_supported(enum action_kind k)

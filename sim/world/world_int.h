@@ -56,4 +56,17 @@ void world__do_patch(struct world *w, const struct action *a);
 void world__owners_text(struct world *w, const struct object *o, char *buf,
                         size_t n);
 
+/* actions_node.c: the node actions (the machine, the cloud, kubectl). */
+void world__do_crash_node(struct world *w, const struct action *a);
+void world__do_restart_node(struct world *w, const struct action *a);
+void world__do_partition_node(struct world *w, const struct action *a);
+void world__do_heal_node(struct world *w, const struct action *a);
+void world__do_shutdown_node(struct world *w, const struct action *a);
+void world__do_delete_node(struct world *w, const struct action *a);
+void world__do_add_node(struct world *w, const struct action *a);
+void world__do_cordon_node(struct world *w, const struct action *a);
+void world__do_uncordon_node(struct world *w, const struct action *a);
+void world__do_taint_node(struct world *w, const struct action *a);
+void world__do_untaint_node(struct world *w, const struct action *a);
+
 #endif
