@@ -20,6 +20,7 @@
 
 #include "apiserver.h"
 #include "base.h"
+#include "timings.h"
 #include "truth.h"
 
 struct props;
@@ -75,6 +76,35 @@ void props_configure(struct props *p, int kubernetes_minor,
                      bool max_unavailable_gate);
 int prop_minor(struct prop_ctx *c);
 bool prop_max_unavailable_gate(struct prop_ctx *c);
+
+/*
+ * The run's scenario and the actions it carries out, for the checks that
+ * need them (identity.stable-network reads the dnsTTL timing;
+ * liveness.converges reads convergeBound, the images the scenario declares
+ * broken, and when the last action's effect ended). The world calls
+ * props_set_scenario() once before time 0, and props_note_action() each
+ * time it carries out an action - including the follow-ups it schedules
+ * itself (restart-node or heal-node after `for`) - with `until` the end of
+ * the action's effect: now + duration for api-errors and watch-delay, now
+ * for the others. Without a scenario, timings are the defaults of the
+ * configured version and liveness.converges checks nothing (it cannot know
+ * when the faults end).
+ */
+struct scenario;
+struct action;
+
+struct prop_action {
+  const struct action *a;
+  simtime at;    /* when it was carried out */
+  simtime until; /* when its effect ends (>= at) */
+};
+
+void props_set_scenario(struct props *p, const struct scenario *s);
+void props_note_action(struct props *p, const struct action *a, simtime until);
+const struct scenario *prop_scenario(struct prop_ctx *c);
+simtime prop_timing(struct prop_ctx *c, enum timing_id id);
+/* The actions carried out so far, in the order they ran. */
+const struct prop_action *prop_actions(struct prop_ctx *c, size_t *nr);
 
 /* Marks the set dirty: the ground truth changed (truth.h's hook). */
 void props_touch(struct props *p);

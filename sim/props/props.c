@@ -11,6 +11,7 @@
 
 #include "props.h"
 #include "props_int.h"
+#include "scenario.h"
 
 /*
  * Every property named by interface.md section 5, in that order. impl is
@@ -22,20 +23,22 @@ static const struct property_info registry[] = {
      "no two pods of a StatefulSet claim the same ordinal at once",
      &prop_identity_unique},
     {"identity.at-most-one",
-     "never two running containers of the same identity anywhere", NULL},
+     "never two running containers of the same identity anywhere",
+     &prop_identity_at_most_one},
     {"identity.stable-names",
      "a StatefulSet's pods are named <set>-<ordinal> within its range",
      &prop_identity_stable_names},
     {"identity.stable-network",
-     "<pod>.<service> resolves only to the current incarnation", NULL},
+     "<pod>.<service> resolves only to the current incarnation",
+     &prop_identity_stable_network},
     {"storage.stable-claim",
      "every incarnation of ordinal i mounts claim <tmpl>-<set>-<i>, same PV",
      &prop_storage_stable_claim},
     {"storage.single-attach", "an RWO volume is never attached to two nodes",
-     NULL},
+     &prop_storage_single_attach},
     {"storage.no-data-loss",
      "no incarnation starts on a volume missing its predecessors' writes",
-     NULL},
+     &prop_storage_no_data_loss},
     {"order.create",
      "OrderedReady: pod N+1 is created only when 0..N are Running and Ready",
      &prop_order_create},
@@ -68,7 +71,7 @@ static const struct property_info registry[] = {
     {"liveness.converges",
      "after the last fault heals, all replicas are Ready at the update "
      "revision within the bound",
-     NULL},
+     &prop_liveness_converges},
     {"liveness.pvc-recreated", "a deleted claim of a live ordinal is recreated",
      &prop_liveness_pvc_recreated},
 };
@@ -110,6 +113,8 @@ struct props {
   bool ended;
   int minor;
   bool max_unavailable_gate;
+  const struct scenario *scenario; /* props_set_scenario(), or NULL */
+  VEC(struct prop_action) actions; /* props_note_action() */
 };
 
 static void on_write(enum watch_type t, const struct object *old,
@@ -190,6 +195,7 @@ void props_free(struct props *p)
     free(p->slots.v[i].state);
   }
   free(p->slots.v);
+  free(p->actions.v);
   free(p);
 }
 
@@ -307,4 +313,40 @@ int props_index(const struct props *p, const char *name)
     if (!strcmp(p->slots.v[i].prop->name, name))
       return (int)i;
   return -1;
+}
+
+void props_set_scenario(struct props *p, const struct scenario *s)
+{
+  p->scenario = s;
+}
+
+void props_note_action(struct props *p, const struct action *a, simtime until)
+{
+  struct prop_action pa = {a, engine_now(api_engine(p->api)), until};
+
+  if (pa.until < pa.at)
+    pa.until = pa.at;
+  VEC_PUSH(&p->actions, pa);
+  p->dirty = true; /* the checks that time faults look at it */
+}
+
+const struct scenario *prop_scenario(struct prop_ctx *c)
+{
+  return c->set->scenario;
+}
+
+simtime prop_timing(struct prop_ctx *c, enum timing_id id)
+{
+  struct timings t;
+
+  if (c->set->scenario)
+    return c->set->scenario->timings.v[id];
+  timings_defaults(&t, c->set->minor);
+  return t.v[id];
+}
+
+const struct prop_action *prop_actions(struct prop_ctx *c, size_t *nr)
+{
+  *nr = c->set->actions.nr;
+  return c->set->actions.v;
 }

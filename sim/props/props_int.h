@@ -123,5 +123,11 @@ extern const struct property prop_status_consistent;
 extern const struct property prop_revisions_history;
 extern const struct property prop_deletion_no_actions;
 extern const struct property prop_liveness_pvc_recreated;
+/* check_failure.c */
+extern const struct property prop_identity_at_most_one;
+extern const struct property prop_identity_stable_network;
+extern const struct property prop_storage_single_attach;
+extern const struct property prop_storage_no_data_loss;
+extern const struct property prop_liveness_converges;
 
 #endif
