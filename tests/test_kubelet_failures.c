@@ -366,7 +366,11 @@ static void restart_brings_pods_back_in_place_with_new_ips(void **state)
   assert_true(kubelets_restart(t->ks, "node-1"));
   assert_int_equal(machine(t, "node-1"), MACHINE_UP);
   run(t, SIM_MIN(3) + SIM_SEC(1));
-  /* The kubelet is back at once: Lease, Ready, Rebooted. */
+  /* The kubelet is back at once: Lease, Ready, Rebooted; the volume of
+   * the pod it is about to restart never left volumesInUse. */
+  assert_true(
+      str_list_has(&node(t, "node-1")->u.node.volumes_in_use, CSI_NAME));
+  assert_int_equal(event_at(t, "node-1", "Starting", 0), SIM_MIN(3));
   assert_int_equal(lease_renewed(t, "node-1"), SIM_MIN(3));
   assert_int_equal(event_at(t, "node-1", "Rebooted", 0), SIM_MIN(3));
   assert_non_null(strstr(event(t, "node-1", "Rebooted", 0)->message,
@@ -422,6 +426,14 @@ static void restart_cleans_up_pods_deleted_while_the_node_was_down(void **state)
   run(t, SIM_MIN(8));
   assert_non_null(pod(t, "web-0")); /* Terminating: nobody finishes it */
   assert_true(kubelets_restart(t->ks, "node-1"));
+  assert_int_equal(event_at(t, "node-1", "Starting", 0), SIM_MIN(8));
+  run(t, SIM_MIN(8) + SIM_MS(1));
+  /* The first status post (Ready) leaves volumesInUse alone: the volume
+   * manager is not synced before the pods are listed. */
+  assert_int_equal(first_change(t, "kubelet", KIND_NODE, "node-1", SIM_MIN(8)),
+                   SIM_MIN(8));
+  assert_true(
+      str_list_has(&node(t, "node-1")->u.node.volumes_in_use, CSI_NAME));
   run(t, SIM_MIN(9));
 
   /* web-0: terminated by the kubelet, terminal, final-deleted by it. */
@@ -776,6 +788,7 @@ static void added_node_gets_a_kubelet_and_runs_pods(void **state)
   assert_int_equal(changes(t, "kubelet", KIND_NODE, "node-9", "create",
                            SIM_SEC(30), SIM_SEC(30)),
                    1);
+  assert_int_equal(event_at(t, "node-9", "Starting", 0), SIM_SEC(30));
   assert_false(kubelets_add_node(t->ks, "node-9", NULL, &zone));
   assert_true(kubelets_add_node(t->ks, "node-10", "c", &zone));
   assert_string_equal(zone, "c");

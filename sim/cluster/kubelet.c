@@ -376,7 +376,9 @@ static bool patch_node_status(struct object *o, void *ctx)
   } else if (!ready_is(&nd->ready, &ready)) {
     changed = true;
   }
-  bool vols_changed = !in_use_equal(n, &nd->volumes_in_use);
+  /* nodestatus.VolumesInUse: left as it is until the volume manager's
+   * states are synced (after a boot, until the pods are listed). */
+  bool vols_changed = n->vols_synced && !in_use_equal(n, &nd->volumes_in_use);
   if (!changed && !vols_changed && !p->report_due)
     return false;
   nd->ready = ready;
@@ -443,9 +445,11 @@ static void status_run(struct kl_node *n)
                p.unschedulable ? "NodeNotSchedulable" : "NodeSchedulable");
   }
   /* MarkVolumesAsReportedInUse(node.Status.VolumesInUse). */
-  n->reported.nr = 0;
-  for (size_t i = 0; i < n->in_use.nr; i++)
-    VEC_PUSH(&n->reported, n->in_use.v[i]);
+  if (n->vols_synced) {
+    n->reported.nr = 0;
+    for (size_t i = 0; i < n->in_use.nr; i++)
+      VEC_PUSH(&n->reported, n->in_use.v[i]);
+  }
   kl__vol_kick(n);
   status_schedule(n, kl__align(n->t0, upd, n->last_report + rep));
 }
@@ -540,6 +544,7 @@ struct kl_node *kl__node_start(struct kubelets *ks, const struct object *o)
                             (n->index + 1) % 256);
   n->machine = MACHINE_UP;
   n->ip_next = 2;
+  n->vols_synced = true; /* its pods are listed right below */
   VEC_PUSH(&ks->by_index, n);
   VEC_GROW(&ks->slots, (size_t)n->index + 1);
   while (ks->slots.nr <= n->index)
@@ -583,6 +588,7 @@ void kl__node_relist(struct kl_node *n)
   struct pod_list l = {.node = n->name};
 
   n->relisting = false;
+  n->vols_synced = true;
   n->node = informer_get(ks->nodes, "", n->name);
   /* Uids first: syncing or removing a pod may free it. */
   for (size_t i = 0; i < n->pods.nr; i++)

@@ -216,6 +216,8 @@ struct kl_node {
   bool gone;           /* the VM was deleted */
   bool shutting_down;  /* graceful node shutdown in progress */
   bool relisting;      /* the watch reconnects: input ignored until then */
+  bool vols_synced;    /* ReconcilerStatesHasBeenSynced: volumesInUse is
+                          posted only once the pods were listed */
   bool rebooted;       /* "Rebooted" at the next node status post */
   const char *boot_id; /* this boot's id (a UUID from the node's stream) */
   uint64_t relist_timer;

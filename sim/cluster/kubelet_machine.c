@@ -192,12 +192,27 @@ static const char *new_boot_id(struct kl_node *n)
                       (w[2] >> 16 & 0x3fff) | 0x8000, w[2] & 0xffff, w[3]);
 }
 
+/*
+ * A kubelet process starts on a machine that was off (or is new): it gets
+ * its Node, says so ("Starting kubelet."; the kubelets running when the
+ * simulation starts are already-running processes and do not), starts its
+ * loops and lists its pods after the watch delay. Until then it does not
+ * post volumesInUse (the volume manager's states are not synced).
+ */
 static void machine_boot(struct kl_node *n, bool reboot)
 {
+  struct kubelets *ks = n->ks;
+  const struct object *node = informer_get(ks->nodes, "", n->name);
+
   n->off = false;
   n->rebooted = reboot;
   n->boot_id = new_boot_id(n);
+  n->vols_synced = false;
+  if (node)
+    n->node = node;
   kl__machine_sync(n);
+  if (n->node)
+    kl__api_event(n, n->node, EVENT_NORMAL, "Starting", "Starting kubelet.");
   kl__node_loops_start(n);
   if (!n->cut)
     watch_connect(n);
@@ -510,7 +525,8 @@ bool kubelets_add_node(void *state, const char *node, const char *zone,
   if (kl__api_node_create(ks, &o, &out) != API_OK)
     return false;
   if (!n) {
-    kl__node_start(ks, out);
+    n = kl__node_start(ks, out);
+    kl__api_event(n, out, EVENT_NORMAL, "Starting", "Starting kubelet.");
     return true;
   }
   /* A new VM under the name of a deleted one: a fresh machine. */
