@@ -163,6 +163,13 @@ static void step_write(struct prop_ctx *c, void *st, enum watch_type t,
   const struct object *set = prop_controller_set(prop_api(c), pod);
   if (!set || set->u.sts.spec.pod_management_policy != PMP_ORDERED_READY)
     return;
+  /* With the MaxUnavailableStatefulSet gate on, one pass may delete up to
+   * maxUnavailable pods for a rolling update (reference 4.3); those
+   * deletions (in range, not terminal) are update.max-unavailable's. */
+  int ord = prop_parse_ordinal(pod->meta.name, NULL);
+  if (t != WATCH_ADDED && prop_max_unavailable_gate(c) && ord >= 0 &&
+      prop_in_range(set, ord) && !prop_is_terminal(old))
+    return;
   if (!s->seq) {
     s->seq = strmap_new();
     s->count = strmap_new();
