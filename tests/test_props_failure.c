@@ -330,11 +330,24 @@ static void attachment(struct fx *x, const char *pv, const char *node)
                    API_OK);
 }
 
-/* Plays the attacher: really attach, and record the VolumeAttachment. */
+static bool set_attached(struct object *o, void *ctx)
+{
+  (void)ctx;
+  o->u.va.attached = true;
+  return true;
+}
+
+/* Plays the A/D controller (the VolumeAttachment), then the CSI attacher:
+ * really attach, and record status.attached in the same step. */
 static void attach(struct fx *x, const char *pv, const char *node)
 {
-  truth_attach(x->f.truth, pv, node);
   attachment(x, pv, node);
+  step(x);
+  truth_attach(x->f.truth, pv, node);
+  assert_int_equal(api_patch(x->f.api, "csi-attacher", KIND_VOLUMEATTACHMENT,
+                             "", arena_printf(A(x), "csi-%s-%s", pv, node), 0,
+                             set_attached, NULL, NULL),
+                   API_OK);
   step(x);
 }
 

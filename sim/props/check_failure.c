@@ -262,7 +262,6 @@ static void sa_write(struct prop_ctx *c, void *st, enum watch_type t,
   const struct object *o = now ? now : old;
 
   (void)c;
-  (void)t;
   if (!s->seen) {
     s->seen = strmap_new();
     s->reported = strmap_new();
@@ -274,6 +273,10 @@ static void sa_write(struct prop_ctx *c, void *st, enum watch_type t,
   }
   if (o->kind != KIND_VOLUMEATTACHMENT || !o->u.va.pv_name ||
       !o->u.va.node_name)
+    return;
+  /* Only a change of attachment matters: attached, or going away. */
+  bool was = old && old->u.va.attached, is = now && now->u.va.attached;
+  if (was == is && t != WATCH_DELETED)
     return;
   struct sa_touch tc = {xstrdup(o->u.va.pv_name), xstrdup(o->u.va.node_name)};
   VEC_PUSH(&s->touched, tc);
@@ -479,11 +482,19 @@ static void dl_write(struct prop_ctx *c, void *st, enum watch_type t,
       gone_add(c, &s->gone, old, true);
     return;
   }
-  if (!is_set_pod(now))
+  /* Only a running container writes; once an incarnation's writes are
+   * recorded, its later status writes need no look at truth. */
+  if (!is_set_pod(now) || now->u.pod.status.phase != POD_RUNNING)
     return;
   for (size_t i = 0; i < now->u.pod.spec.volumes_nr; i++) {
     const struct pod_volume *v = &now->u.pod.spec.volumes[i];
+    char key[600];
+    int64_t ri;
     if (v->source != VOLSRC_PVC || !v->claim_name)
+      continue;
+    snprintf(key, sizeof(key), "%s/%s/%s", now->meta.namespace_, now->meta.name,
+             v->name);
+    if (strmap_get(s->idx, key, &ri) && s->recs.v[ri].uid == now->meta.uid)
       continue;
     const struct object *pvc =
         api_get(api, KIND_PVC, now->meta.namespace_, v->claim_name);
