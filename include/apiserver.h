@@ -49,6 +49,7 @@ enum api_status {
   API_TOO_MANY,       /* 429, e.g. an eviction blocked by a PDB */
   API_TIMEOUT,        /* 504: the write may or may not have been applied */
   API_UNAVAILABLE,    /* 503 */
+  API_INTERNAL_ERROR, /* 500, e.g. an eviction matching several PDBs */
 };
 
 const char *api_status_name(enum api_status s);
@@ -366,5 +367,54 @@ void api_add_write_fault(struct api *api, enum api_fault_kind kind, double rate,
 
 /* Writes failed on purpose so far. */
 uint64_t api_faults_injected(const struct api *api);
+
+/* --- the eviction subresource (eviction.c) ------------------------------- */
+
+/*
+ * POST pods/<pod>/eviction (policy/v1) by client `who`, with
+ * DeleteOptions.gracePeriodSeconds = grace_seconds (-1: the pod's own), as
+ * the API server's eviction REST storage (cluster-behaviour.md 6.1):
+ *
+ * 1. A pod that is Succeeded, Failed or Pending, or already deleting, is
+ *    deleted without looking at budgets.
+ * 2. The PodDisruptionBudgets of the pod's namespace whose selector
+ *    matches its labels (policy/v1: an empty selector matches every pod):
+ *    more than one is API_INTERNAL_ERROR (500, "This pod has more than one
+ *    PodDisruptionBudget, which the eviction subresource does not
+ *    support."); none: delete.
+ * 3. A pod that is not Ready is deleted without using the budget when the
+ *    PDB's unhealthyPodEvictionPolicy is AlwaysAllow, or (IfHealthyBudget,
+ *    the default) when status.currentHealthy >= desiredHealthy > 0.
+ * 4. Otherwise the budget is checked and decremented: observedGeneration
+ *    behind generation is API_TOO_MANY (429, Retry-After 10, cause "The
+ *    disruption budget X is still being processed by the server.");
+ *    disruptionsAllowed negative, or more than 2000 disruptedPods, is
+ *    API_FORBIDDEN; disruptionsAllowed 0 is API_TOO_MANY (429, no
+ *    Retry-After, "Cannot evict pod as it would violate the pod's
+ *    disruption budget.", cause "The disruption budget X needs D healthy
+ *    pods and has C currently"); else the PDB's status gets
+ *    disruptionsAllowed - 1 and disruptedPods[pod] = now.
+ * 5. The pod gets DisruptionTarget=True (EvictionByEvictionAPI, "Eviction
+ *    API: evicting"), then a graceful delete.
+ *
+ * The PDB status, pod status and delete are writes of their own by `who`
+ * (subject to injected faults, seen by request hooks as "patch" and
+ * "delete"); the whole request is seen by request hooks as verb "evict"
+ * on the pod. API_OK: the pod is being deleted (or was removed at once).
+ * API_NOT_FOUND: no such pod. The message is api_last_error().
+ */
+enum api_status api_evict(struct api *api, const char *who, const char *ns,
+                          const char *pod, int64_t grace_seconds);
+
+/* The rest of an eviction's answer. */
+struct api_eviction_result {
+  int64_t retry_after_seconds; /* Retry-After of a 429; 0 = none */
+  char cause[256];             /* the status cause (DisruptionBudget), or "" */
+};
+
+/* api_evict, and the Retry-After and cause of its answer in *res. */
+enum api_status api_evict_ex(struct api *api, const char *who, const char *ns,
+                             const char *pod, int64_t grace_seconds,
+                             struct api_eviction_result *res);
 
 #endif

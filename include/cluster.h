@@ -162,4 +162,14 @@ size_t dns_resolve(struct api *api, const char *name, const char **ips,
 size_t dns_resolve_from(struct api *api, const char *client_ns,
                         const char *name, const char **ips, size_t max);
 
+/*
+ * disruption.c: the disruption controller (component name
+ * "disruption-controller"): PodDisruptionBudget status - expectedPods,
+ * desiredHealthy, currentHealthy, disruptionsAllowed and disruptedPods
+ * (the 2-minute pdbDeletionTimeout) - from the pods each selects and the
+ * scale of their StatefulSets; resets stale DisruptionTarget conditions.
+ */
+void *disruption_start(const struct cluster_env *env);
+void disruption_stop(void *state);
+
 #endif

@@ -1115,7 +1115,7 @@ static const struct {
     {SC "spec: {expect: [{pod: a, at: 1m}]}\n", SIM_ESCHEMA,
      "x.yaml:3:17: spec.expect[0]: nothing to check for pod 'a' (add one "
      "of: phase, ready, node, exists, deleting, revision, restarts, status, "
-     "ip)"},
+     "ip, owners, hostname, subdomain, podIndex)"},
     {SC "spec: {expect: [{at: 1m, phase: Running}]}\n", SIM_ESCHEMA,
      "x.yaml:3:17: spec.expect[0]: missing the target (one of: statefulSet, "
      "pod, pvc, pv, node, property, event)"},

@@ -50,6 +50,8 @@ const char *api_status_name(enum api_status s)
     return "Timeout";
   case API_UNAVAILABLE:
     return "ServiceUnavailable";
+  case API_INTERNAL_ERROR:
+    return "InternalError";
   }
   SIM_BUG("api status %d out of range", (int)s);
 }

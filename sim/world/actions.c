@@ -332,6 +332,7 @@ static action_exec_fn *const executors[ACTION_COUNT] = {
     [ACTION_API_ERRORS] = do_api_errors,
     [ACTION_RESTART_CONTROLLER] = do_restart_controller,
     [ACTION_WATCH_DELAY] = do_watch_delay,
+    [ACTION_DRAIN_NODE] = world__do_drain,
     [ACTION_PATCH] = world__do_patch,
     [ACTION_CRASH_NODE] = world__do_crash_node,
     [ACTION_RESTART_NODE] = world__do_restart_node,

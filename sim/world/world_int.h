@@ -69,4 +69,21 @@ void world__do_uncordon_node(struct world *w, const struct action *a);
 void world__do_taint_node(struct world *w, const struct action *a);
 void world__do_untaint_node(struct world *w, const struct action *a);
 
+/*
+ * actions_drain.c: drain-node, as `kubectl drain NODE --ignore-daemonsets
+ * --delete-emptydir-data`. world__drain() is the part that needs no
+ * world: it starts draining node now, through api (as client "kubectl"),
+ * retrying refused evictions every `retry` (timing drainRetry) and
+ * putting each step on the timeline through line(ctx, ...).
+ */
+struct world__drain_env {
+  struct api *api;
+  simtime retry;
+  void (*line)(void *ctx, bool verbose, enum event_type type,
+               const char *object, const char *reason, const char *msg);
+  void *ctx;
+};
+void world__drain(const struct world__drain_env *env, const char *node);
+void world__do_drain(struct world *w, const struct action *a);
+
 #endif
