@@ -415,8 +415,7 @@ static void a_running_pod_on_a_dead_node_keeps_its_volume(void **state)
   assert_null(attachment(t, "pv-1", "node-1"));
 }
 
-/* --- detach under failure ----------------------------------------------------
- */
+/* --- detach under failure ------------------------------------------------- */
 
 static bool set_ready(struct object *o, void *ctx)
 {

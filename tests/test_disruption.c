@@ -61,8 +61,7 @@ static simtime now(struct t *t)
   return engine_now(t->f.engine);
 }
 
-/* --- objects
- * ------------------------------------------------------------------ */
+/* --- objects -------------------------------------------------------------- */
 
 static struct kv_list app_web(struct t *t)
 {
@@ -195,8 +194,7 @@ static void assert_status(struct t *t, const char *name, int32_t expected,
   assert_int_equal(o->u.pdb.observed_generation, o->meta.generation);
 }
 
-/* --- the controller's status
- * ---------------------------------------------------- */
+/* --- the controller's status ---------------------------------------------- */
 
 static void min_available_counts_ready_pods_it_selects(void **state)
 {
@@ -273,7 +271,11 @@ static void unmanaged_pods_are_left_out_of_the_scale(void **state)
   run_for(t, SIM_SEC(1));
   /* scale 3, but four Ready pods. */
   assert_status(t, "web-pdb", 3, 2, 4, 2);
-  assert_true(events(t, "web-pdb", "UnmanagedPods", "to be unmanaged") >= 1);
+  assert_true(events(t, "web-pdb", "UnmanagedPods",
+                     "Pods selected by this PodDisruptionBudget (selector: "
+                     "&LabelSelector{MatchLabels:map[string]string{app: "
+                     "web,},MatchExpressions:[]LabelSelectorRequirement{},}) "
+                     "were found to be unmanaged.") >= 1);
 }
 
 static void an_unknown_controller_fails_safe(void **state)
@@ -371,8 +373,7 @@ static void a_stale_disruption_target_is_reset_after_two_minutes(void **state)
                    COND_FALSE);
 }
 
-/* --- the eviction subresource
- * ---------------------------------------------------- */
+/* --- the eviction subresource --------------------------------------------- */
 
 static void an_eviction_within_the_budget_deletes_gracefully(void **state)
 {
@@ -584,8 +585,7 @@ static void an_eviction_is_one_request_made_of_three_writes(void **state)
       5);
 }
 
-/* --- kubectl drain
- * ----------------------------------------------------------------- */
+/* --- kubectl drain -------------------------------------------------------- */
 
 static void keep_line(void *ctx, bool verbose, enum event_type type,
                       const char *object, const char *reason, const char *msg)

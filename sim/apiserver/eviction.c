@@ -90,8 +90,7 @@ static enum api_status too_many_stale(struct api *api, const char *pdb,
   return ev_fail(api, API_TOO_MANY, MSG_VIOLATE);
 }
 
-/* --- the pod ----------------------------------------------------------------
- */
+/* --- the pod -------------------------------------------------------------- */
 
 static bool pod_ready(const struct object *pod)
 {
@@ -187,8 +186,7 @@ static enum api_status condition_and_delete(struct api *api,
   return st;
 }
 
-/* --- the budget -------------------------------------------------------------
- */
+/* --- the budget ----------------------------------------------------------- */
 
 struct pdb_match {
   const struct object *pod;
@@ -287,8 +285,7 @@ static enum api_status check_and_decrement(struct api *api,
                    pdb->meta.name, pdb->meta.uid, take_disruption, &d, NULL);
 }
 
-/* --- the request
- * -------------------------------------------------------------- */
+/* --- the request ---------------------------------------------------------- */
 
 static enum api_status evict(struct api *api, const char *ns, const char *name,
                              int64_t grace, struct api_eviction_result *res)

@@ -103,8 +103,7 @@ struct dc {
   VEC(struct pdb_disrupted_pod) kept;
 };
 
-/* --- the work queue ---------------------------------------------------------
- */
+/* --- the work queue ------------------------------------------------------- */
 
 static struct dc_pdb *rec_get(struct dc *dc, const char *ns, const char *name)
 {
@@ -173,8 +172,7 @@ static void requeue_failed(struct dc *dc, struct dc_pdb *r)
   enqueue_at(dc, r, engine_now(dc->engine) + d);
 }
 
-/* --- the sync ---------------------------------------------------------------
- */
+/* --- the sync ------------------------------------------------------------- */
 
 static const char *pdb_obj(struct dc *dc, const struct object *pdb)
 {
@@ -388,6 +386,43 @@ static enum api_status fail_safe(struct dc *dc, const struct object *pdb,
   return write_status(dc, pdb, &next);
 }
 
+static int cmp_kv(const void *a, const void *b)
+{
+  return strcmp(((const struct kv *)a)->key, ((const struct kv *)b)->key);
+}
+
+/* metav1.LabelSelector's String(), as the event prints it with %v. */
+static const char *selector_string(struct dc *dc,
+                                   const struct label_selector *sel)
+{
+  static const char *const ops[] = {"In",           "NotIn", "Exists",
+                                    "DoesNotExist", "Gt",    "Lt"};
+  size_t nr = sel->match_labels.nr;
+  struct kv *kv = xmalloc((nr ? nr : 1) * sizeof(*kv));
+  const char *out = "&LabelSelector{MatchLabels:map[string]string{";
+
+  if (nr)
+    memcpy(kv, sel->match_labels.v, nr * sizeof(*kv));
+  qsort(kv, nr, sizeof(*kv), cmp_kv); /* map keys are unique */
+  for (size_t i = 0; i < nr; i++)
+    out = arena_printf(dc->arena, "%s%s: %s,", out, kv[i].key, kv[i].value);
+  free(kv);
+  out = arena_printf(dc->arena,
+                     "%s},MatchExpressions:[]LabelSelectorRequirement{", out);
+  for (size_t i = 0; i < sel->exprs_nr; i++) {
+    const struct selector_req *r = &sel->exprs[i];
+    const char *vals = "";
+    for (size_t j = 0; j < r->values.nr; j++)
+      vals =
+          arena_printf(dc->arena, "%s%s%s", vals, j ? " " : "", r->values.v[j]);
+    out = arena_printf(dc->arena,
+                       "%sLabelSelectorRequirement{Key:%s,Operator:%s,"
+                       "Values:[%s],},",
+                       out, r->key, ops[r->op], vals);
+  }
+  return arena_printf(dc->arena, "%s},}", out);
+}
+
 /* trySync plus sync's error handling. Returns whether it succeeded. */
 static bool sync_pdb(struct dc *dc, const struct object *pdb)
 {
@@ -421,7 +456,7 @@ static bool sync_pdb(struct dc *dc, const struct object *pdb)
         "calculated correctly, which may result in undefined behavior. To "
         "account for these pods please set \".spec.minAvailable\" field of "
         "the PDB to an integer value.",
-        "&LabelSelector{...}");
+        selector_string(dc, &p->selector));
   recheck = build_disrupted(dc, pdb, now);
   healthy = count_healthy(dc, now);
   allowed = healthy - desired;
@@ -495,8 +530,7 @@ static void run_queue(struct engine *e, uint64_t subject, uint64_t arg,
   }
 }
 
-/* --- stale DisruptionTarget conditions --------------------------------------
- */
+/* --- stale DisruptionTarget conditions ------------------------------------ */
 
 /* nonTerminatingPodHasStaleDisruptionCondition: when it turns stale, or
  * SIMTIME_NEVER. */
@@ -621,8 +655,7 @@ static void stale_fire(struct engine *e, uint64_t subject, uint64_t arg,
     stale_schedule(dc, pod, pod->meta.namespace_, pod->meta.name);
 }
 
-/* --- informer handlers ------------------------------------------------------
- */
+/* --- informer handlers ---------------------------------------------------- */
 
 struct pdb_find {
   const struct object *pod;
@@ -681,8 +714,7 @@ static void on_pdb(struct informer *inf, enum watch_type t,
     enqueue(dc, rec_get(dc, now->meta.namespace_, now->meta.name));
 }
 
-/* --- entry points ------------------------------------------------------------
- */
+/* --- entry points --------------------------------------------------------- */
 
 void *disruption_start(const struct cluster_env *env)
 {
