@@ -1006,10 +1006,9 @@ static int decode_patch_finalizers(const struct ctx *c, const struct ynode *n,
 static int decode_patch_owner_ref(const struct ctx *c, const struct ynode *n,
                                   const char *path, struct patch_owner_ref *r)
 {
-  static const char *const keys[] = {"apiVersion", "kind",
-                                     "name",       "uid",
-                                     "controller", "blockOwnerDeletion",
-                                     NULL};
+  static const char *const keys[] = {
+      "apiVersion",         "kind", "name", "uid", "controller",
+      "blockOwnerDeletion", NULL};
   static const char *const need[] = {"apiVersion", "kind", "name"};
   const char **dst[] = {&r->api_version, &r->kind, &r->name};
   const struct ynode *x;
