@@ -126,6 +126,29 @@ size_t attachdetach_unique_name(const struct pv *pv, char *buf, size_t n);
 void *gc_start(const struct cluster_env *env);
 void gc_stop(void *state);
 
+/*
+ * The control plane's reaction to node failures (cluster-behaviour.md 1,
+ * 2.7-2.9), three kube-controller-manager controllers:
+ *   nodelifecycle.c  "node-controller": node health (Ready=Unknown after
+ *                    the grace period), NotReady pods, the NoSchedule and
+ *                    the rate-limited NoExecute taints, zone disruption;
+ *   tainteviction.c  "taint-eviction-controller": graceful deletion of
+ *                    pods whose NoExecute toleration ran out; its start
+ *                    also registers the DefaultTolerationSeconds admission
+ *                    plugin (pods get 300 s not-ready/unreachable
+ *                    tolerations), so start it before pods are created;
+ *   podgc.c          "pod-garbage-collector": force-deletes pods of
+ *                    deleted nodes (after a 40 s quarantine), terminating
+ *                    pods on NotReady out-of-service nodes, terminated
+ *                    pods over the threshold, unscheduled terminating pods.
+ */
+void *nodelifecycle_start(const struct cluster_env *env);
+void nodelifecycle_stop(void *state);
+void *tainteviction_start(const struct cluster_env *env);
+void tainteviction_stop(void *state);
+void *podgc_start(const struct cluster_env *env);
+void podgc_stop(void *state);
+
 /* endpoints.c: EndpointSlices for Services, and what DNS answers. */
 void *endpoints_start(const struct cluster_env *env);
 void endpoints_stop(void *state);
