@@ -248,7 +248,8 @@ const struct object *ctl__build_pod(struct ctl__pass *p,
       identity_labels(p, &t->labels, o->meta.name, s->ordinal, rev->meta.name);
   o->u.pod.spec.hostname = o->meta.name;
   o->u.pod.spec.subdomain = set->u.sts.spec.service_name;
-  o->u.pod.spec.node_name = NULL;
+  /* GetPodFromTemplate copies the whole template spec, nodeName included
+   * (e2e "Should recreate evicted statefulset" pins pods that way). */
   storage_volumes(p, set, &o->u.pod.spec, s->ordinal);
   o->u.pod.status.phase = POD_PHASE_NONE; /* a placeholder */
   return o;
