@@ -13,6 +13,7 @@ static const struct component components[] = {
     {"endpoints", endpoints_start, endpoints_stop},
     {"kubelet", kubelets_start, kubelets_stop},
     {"default-scheduler", scheduler_start, scheduler_stop},
+    {"disruption-controller", disruption_start, disruption_stop},
     {CTL_COMPONENT, ctl_start, ctl_stop},
 };
 
