@@ -11,8 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "fuzz.h"
+#include "mutants.h"
 #include "props.h"
 #include "report.h"
 #include "scenario.h"
@@ -141,10 +144,18 @@ static int parse_run_opts(const char *cmd, int argc, char **argv,
       return usage_error(cmd, "--report: the HTML report is not supported "
                               "yet");
     } else if (!strcmp(a, "--mutant")) {
-      return usage_error(cmd,
-                         "--mutant: unknown mutant '%s' (this build has "
-                         "none; see stsim list mutants)",
-                         val);
+      const struct mutant_info *m = mutant_find(val);
+      if (!m)
+        return usage_error(cmd,
+                           "--mutant: unknown mutant '%s' (see stsim list "
+                           "mutants)",
+                           val);
+      if (!m->injected)
+        fprintf(stderr,
+                "stsim %s: warning: mutant '%s' is not injected in this "
+                "build yet (%s): the run is not mutated\n",
+                cmd, m->name, m->component);
+      o->w.mutant = m->name;
     } else if (!strcmp(a, "--property") || !strcmp(a, "--no-property")) {
       const struct property_info *pi = props_find(val);
       size_t nr;
@@ -336,7 +347,13 @@ static int cmd_list(int argc, char **argv)
              world_action_supported((enum action_kind)i) ? ""
                                                    : " (not supported yet)");
   } else if (!strcmp(what, "mutants")) {
-    printf("(no mutants are built yet)\n");
+    size_t nr;
+    const struct mutant_info *m = mutants_registry(&nr);
+    for (size_t i = 0; i < nr; i++)
+      printf("%-42s %s; caught by %s [%s%s%s]%s\n", m[i].name,
+             m[i].description, m[i].property, m[i].component,
+             m[i].reference[0] ? ", " : "", m[i].reference,
+             m[i].injected ? "" : " (not injected yet)");
   } else if (!strcmp(what, "timings")) {
     struct timings t;
     timings_defaults(&t, 34);
@@ -362,27 +379,59 @@ static int cmd_version(int argc, char **argv)
   return EXIT_PASS;
 }
 
-static int not_built(const char *name, int argc, char **argv)
+/* --- fuzz, shrink, merge (sim/fuzz/cmd.c) ------------------------------- */
+
+static volatile int interrupted;
+
+static void on_sigint(int sig)
 {
+  (void)sig;
+  interrupted = 1;
+}
+
+/* The wall clock, for runs/s and the progress bar only (D1). */
+static double wall_seconds(void)
+{
+  struct timespec ts;
+
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int fuzz_command(const char *name, int argc, char **argv,
+                        int (*fn)(int, char **, const struct fuzz_cli *))
+{
+  struct sigaction sa = {0};
+  long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+  struct fuzz_cli cli = {
+      .clock = wall_seconds,
+      .interrupted = &interrupted,
+      .stderr_tty = isatty(2),
+      .ncpu = ncpu > 0 ? (unsigned)ncpu : 1,
+  };
+
   if (wants_help(argc, argv))
     return print_cmd_help(find_cmd(name));
-  fprintf(stderr, "stsim %s: not supported yet in this version\n", name);
-  return EXIT_BAD_INPUT;
+  /* No SA_RESTART: the campaign's poll() returns on Ctrl-C. */
+  sa.sa_handler = on_sigint;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, NULL);
+  return fn(argc, argv, &cli);
 }
 
 static int cmd_fuzz(int argc, char **argv)
 {
-  return not_built("fuzz", argc, argv);
+  return fuzz_command("fuzz", argc, argv, fuzz_cli_fuzz);
 }
 
 static int cmd_shrink(int argc, char **argv)
 {
-  return not_built("shrink", argc, argv);
+  return fuzz_command("shrink", argc, argv, fuzz_cli_shrink);
 }
 
 static int cmd_merge(int argc, char **argv)
 {
-  return not_built("merge", argc, argv);
+  return fuzz_command("merge", argc, argv, fuzz_cli_merge);
 }
 
 static int cmd_help(int argc, char **argv);
@@ -411,12 +460,53 @@ static const struct cmd cmds[] = {
     {"list", cmd_list, "list properties|actions|mutants|timings",
      "Prints the properties, actions, mutants or named timings this build\n"
      "knows, one per line with its meaning.\n"},
-    {"fuzz", cmd_fuzz, "fuzz FILE [--runs N] [--seed N] [-j N] ...",
-     "Many randomized runs of one scenario (not built yet).\n"},
-    {"shrink", cmd_shrink, "shrink FAILURE.yaml",
-     "Minimises a failing scenario (not built yet).\n"},
-    {"merge", cmd_merge, "merge RESULT.json...",
-     "Combines fuzz results of shards (not built yet).\n"},
+    {"fuzz", cmd_fuzz,
+     "fuzz FILE... [--runs N] [--seed N] [-j N] [--shard K/N] [--out DIR]\n"
+     "           [--json FILE] [--junit FILE] [--max-failures N] "
+     "[--no-shrink]\n"
+     "           [--until DUR] [--mutant NAME] [--property NAME]... [-q|-v]",
+     "Many randomized runs of one scenario: each run draws a fault schedule\n"
+     "from the scenario's fuzz section (or the built-in profile) with its "
+     "own\nseed and checks every property. Failing runs are written as\n"
+     "DIR/failure-<seed>.yaml (replay with stsim run) and shrunk to\n"
+     "DIR/failure-<seed>.min.yaml. Results do not depend on -j or "
+     "sharding.\n\n"
+     "  --runs N           runs (default spec.fuzz.runs, else 1000)\n"
+     "  --seed N           master seed: run i uses a seed from (N, i) only\n"
+     "  -j N               worker processes (default: the number of cores)\n"
+     "  --shard K/N        only the runs whose index is K modulo N\n"
+     "  --out DIR          failures and summary.json (default results/)\n"
+     "  --json FILE        the summary as JSON (stsim merge combines "
+     "these)\n"
+     "  --junit FILE       JUnit XML, one test case per property\n"
+     "  --max-failures N   stop after N failing runs (default 1; 0 = "
+     "never)\n"
+     "  --no-shrink        keep failing scenarios as found\n"
+     "  --until DUR        virtual length of each run (default "
+     "spec.fuzz.until)\n"
+     "  --mutant NAME      run a known-bug variant (stsim list mutants)\n"
+     "  --property NAME    check only these properties; --no-property "
+     "NAME\n"
+     "  -q, -v             no progress / also print the fault profile\n\n"
+     "Exit: 0 every run passed, 1 a run failed, 2 bad input, 3 internal\n"
+     "error, 130 interrupted (a summary of the finished runs is "
+     "printed).\n"},
+    {"shrink", cmd_shrink,
+     "shrink FAILURE.yaml [--property NAME] [--mutant NAME] [--budget N] "
+     "[-o FILE]",
+     "Minimises a failing scenario by delta debugging over its actions and\n"
+     "their durations, keeping only candidates that fail the same property\n"
+     "(from the file's stsim-fuzz comment, --property, or its first\n"
+     "violation), and writes FAILURE.min.yaml. Expectations are not "
+     "checked.\n\n"
+     "  --budget N         at most N candidate runs (default 2000)\n"
+     "  -o FILE            write the result here\n"},
+    {"merge", cmd_merge,
+     "merge RESULT.json... [--json FILE] [--junit FILE] [--output "
+     "text|json]",
+     "Combines the JSON summaries of a campaign's shards (stsim fuzz\n"
+     "--shard K/N --json FILE) into the summary one campaign would give.\n"
+     "Exit: 0 no run failed, 1 some run failed, 2 bad input.\n"},
     {"version", cmd_version, "version", "Prints the version.\n"},
     {"help", cmd_help, "help [COMMAND]", "Prints help.\n"},
 };
