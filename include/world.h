@@ -24,6 +24,7 @@
 #include "truth.h"
 
 struct world;
+struct history;
 
 struct world_opts {
   bool has_seed;
@@ -33,6 +34,8 @@ struct world_opts {
   FILE *trace;             /* --trace: JSON lines, or NULL */
   const bool *properties;  /* registry-indexed selection, NULL = all */
   const char *mutant;      /* --mutant NAME or NULL */
+  bool record_history;     /* --report: keep pod and node states over time
+                              for the timeline picture (history.h) */
 };
 
 /* Without an `until`, a run ends once nothing has changed for this long. */
@@ -70,6 +73,9 @@ struct api *world_api(struct world *w);
 struct engine *world_engine(struct world *w);
 struct props *world_props(struct world *w);
 struct truth *world_truth(struct world *w);
+/* The recorded pod and node history (history.h), or NULL when
+ * world_opts.record_history was not set. */
+struct history *world_history(struct world *w);
 /* The private state of the component named name (cluster.h), or NULL. */
 void *world_component(struct world *w, const char *name);
 const struct scenario *world_scenario(const struct world *w);

@@ -86,5 +86,21 @@ if check "trace" 0 "$bin" run scenarios/01-web-basic.yaml --trace "$tmp/t.jsonl"
 then
   [ -s "$tmp/t.jsonl" ] || { echo "FAIL trace: empty"; fail=$((fail + 1)); }
 fi
+if check "html report" 0 "$bin" run scenarios/01-web-basic.yaml \
+  --report "$tmp/r.html"; then
+  # self-contained, complete, no temporary left, the same twice, and an
+  # unwritable path refused (exit 2) before anything is simulated
+  "$bin" run scenarios/01-web-basic.yaml --report "$tmp/r2.html" >/dev/null
+  "$bin" run scenarios/01-web-basic.yaml --report "$tmp/no/r.html" \
+    >"$tmp/out2" 2>/dev/null
+  rc=$?
+  { grep -q '<svg' "$tmp/r.html" && tail -1 "$tmp/r.html" | grep -q '</html>' &&
+    ! grep -q '<script' "$tmp/r.html" && ! ls "$tmp"/r.html.tmp* 2>/dev/null &&
+    cmp -s "$tmp/r.html" "$tmp/r2.html" && [ "$rc" -eq 2 ] &&
+    [ ! -s "$tmp/out2" ]; } || {
+    echo "FAIL html report: missing picture, not deterministic or not atomic"
+    fail=$((fail + 1))
+  }
+fi
 echo "cli: $((n - fail)) of $n checks passed"
 [ $fail -eq 0 ]

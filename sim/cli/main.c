@@ -100,6 +100,7 @@ struct run_opts {
   bool json;
   int detail;
   const char *trace_path;
+  const char *report_path;
   bool props_sel[64];
   bool props_chosen; /* some --property given */
   bool props_dropped[64];
@@ -141,8 +142,8 @@ static int parse_run_opts(const char *cmd, int argc, char **argv,
     } else if (!strcmp(a, "--trace")) {
       o->trace_path = val;
     } else if (!strcmp(a, "--report")) {
-      return usage_error(cmd, "--report: the HTML report is not supported "
-                              "yet");
+      o->report_path = val;
+      o->w.record_history = true;
     } else if (!strcmp(a, "--mutant")) {
       const struct mutant_info *m = mutant_find(val);
       if (!m)
@@ -211,6 +212,7 @@ static int cmd_run(int argc, char **argv)
   struct scenario s;
   struct diag d = {0};
   FILE *trace = NULL;
+  struct report_file report = {0};
   int rc;
 
   if (wants_help(argc, argv))
@@ -235,10 +237,21 @@ static int cmd_run(int argc, char **argv)
     }
     o.w.trace = trace;
   }
+  /* The report's temporary file is created now, so that an unwritable
+   * path is refused before anything is simulated. */
+  if (o.report_path && report_file_open(&report, o.report_path, &d)) {
+    fprintf(stderr, "stsim run: %s\n", d.msg);
+    if (trace)
+      fclose(trace);
+    scenario_release(&s);
+    return EXIT_BAD_INPUT;
+  }
   struct world *w = world_new(&s, &o.w, &d);
   if (!w) {
     if (trace)
       fclose(trace);
+    if (report.f)
+      report_file_abort(&report);
     scenario_release(&s);
     return print_diag(&d);
   }
@@ -248,6 +261,13 @@ static int cmd_run(int argc, char **argv)
   else
     report_text(stdout, w, (enum report_detail)o.detail);
   rc = world_passed(w) ? EXIT_PASS : EXIT_FAIL;
+  if (report.f) {
+    report_html(report.f, w, (enum report_detail)o.detail);
+    if (report_file_commit(&report, &d)) {
+      fprintf(stderr, "stsim run: %s\n", d.msg);
+      rc = EXIT_BAD_INPUT;
+    }
+  }
   world_free(w);
   if (trace && fclose(trace)) {
     fprintf(stderr, "stsim run: error writing '%s'\n", o.trace_path);
@@ -440,7 +460,8 @@ static const struct cmd cmds[] = {
     {"run", cmd_run,
      "run FILE... [--seed N] [--until DUR] [--output text|json] "
      "[--trace FILE]\n"
-     "           [--property NAME]... [--no-property NAME]... [-q|-v]",
+     "           [--report FILE.html] [--property NAME]... "
+     "[--no-property NAME]... [-q|-v]",
      "Simulates one scenario (several files are merged in order) and prints\n"
      "a timeline, the final state, a verdict per property and the\n"
      "expectations. A plain Kubernetes manifest runs on the default cluster\n"
@@ -449,6 +470,8 @@ static const struct cmd cmds[] = {
      "  --until DUR        stop at this virtual time (90s, 30m, 2h)\n"
      "  --output FMT       text (default) or json\n"
      "  --trace FILE       write every simulation event as JSON lines\n"
+     "  --report FILE.html write a self-contained HTML report with a\n"
+     "                     timeline picture (per pod ordinal and node)\n"
      "  --property NAME    check only these properties (repeatable)\n"
      "  --no-property NAME do not check this property\n"
      "  -q, -v             quieter / also the controllers' decisions\n\n"

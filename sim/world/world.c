@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cluster.h"
+#include "history.h"
 #include "rng.h"
 #include "world.h"
 #include "world_int.h"
@@ -217,6 +218,8 @@ struct world *world_new(const struct scenario *s, const struct world_opts *o,
   w->api = api_new(w->engine, &w->arena, w->seed);
   api_set_event_hook(w->api, note_event, w);
   api_add_write_hook(w->api, on_write, w);
+  if (o->record_history)
+    w->history = history_new(w->api);
   w->truth = truth_new();
   w->props = props_new(w->api, w->truth, o->properties);
   truth_set_hook(w->truth, truth_changed, w->props);
@@ -244,6 +247,7 @@ void world_free(struct world *w)
       c[i].stop(w->comp_state[i]);
   free(w->comp_state);
   props_free(w->props);
+  history_free(w->history);
   api_free(w->api);
   truth_free(w->truth);
   engine_free(w->engine);
@@ -428,6 +432,11 @@ struct engine *world_engine(struct world *w)
 struct truth *world_truth(struct world *w)
 {
   return w->truth;
+}
+
+struct history *world_history(struct world *w)
+{
+  return w->history;
 }
 
 void *world_component(struct world *w, const char *name)

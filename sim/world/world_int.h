@@ -29,6 +29,7 @@ struct world {
   struct api *api;
   struct props *props;
   struct truth *truth;
+  struct history *history; /* world_opts.record_history, else NULL */
   struct cluster_env env;
   void **comp_state;
   size_t comp_nr;
