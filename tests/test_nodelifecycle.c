@@ -214,8 +214,7 @@ static int requests(struct t *t, const char *who, const char *verb,
   return n;
 }
 
-/* --- the timeline ----------------------------------------------------------
- */
+/* --- the timeline --------------------------------------------------------- */
 
 /*
  * Crashes node-2 at 100 s, running web-1, and checks the 1.8 timeline from
@@ -352,8 +351,7 @@ static void every_node_is_registered_once_by_the_first_pass(void **state)
   assert_int_equal(ev->first_timestamp, DELAY);
 }
 
-/* --- recovery --------------------------------------------------------------
- */
+/* --- recovery ------------------------------------------------------------- */
 
 static void
 a_node_back_before_the_toleration_ends_loses_its_taints_and_keeps_its_pods(
@@ -409,8 +407,62 @@ static void a_partitioned_node_looks_like_a_crashed_one(void **state)
   assert_non_null(truth_pod(t->f.truth, pod(t, "web-1")->meta.uid));
 }
 
-/* --- tolerations -----------------------------------------------------------
- */
+/* Events with this reason about name from source. */
+static int events_from(struct t *t, const char *reason, const char *name,
+                       const char *source)
+{
+  int n = 0;
+  const struct event *ev;
+
+  for (int i = 0; (ev = event(t, reason, name, NULL, i)); i++)
+    n += !strcmp(ev->source, source);
+  return n;
+}
+
+static void
+a_node_posting_not_ready_gets_not_ready_then_unreachable(void **state)
+{
+  struct t *t = *state;
+  const simtime period = t->f.s.timings.v[TIMING_NODE_MONITOR_PERIOD];
+  const struct object *n;
+
+  t->f.s.timings.v[TIMING_SHUTDOWN_GRACE_PERIOD] = SIM_SEC(30);
+  t->f.s.timings.v[TIMING_SHUTDOWN_GRACE_PERIOD_CRITICAL] = SIM_SEC(10);
+  start(t, true);
+  run_pod(t, "web-1", "node-2");
+  run(t, SIM_SEC(100));
+  assert_true(kubelets_shutdown(t->ks, "node-2"));
+  run(t, SIM_SEC(112));
+  /* the kubelet itself posts Ready=False: not-ready taints, through the
+   * same queue; the node controller sends no NodeNotReady for that */
+  n = node(t, "node-2");
+  assert_int_equal(n->u.node.ready.status, COND_FALSE);
+  assert_non_null(
+      taint_of(n, "node.kubernetes.io/not-ready", TAINT_NO_SCHEDULE));
+  assert_non_null(
+      taint_of(n, "node.kubernetes.io/not-ready", TAINT_NO_EXECUTE));
+  assert_int_equal(events_from(t, "NodeNotReady", "node-2", "kubelet"), 1);
+
+  /* powered off: no more heartbeats, Unknown, and the NoExecute taint is
+   * swapped at the next pass without waiting for the queue */
+  run(t, SIM_SEC(400));
+  n = node(t, "node-2");
+  assert_int_equal(n->u.node.ready.status, COND_UNKNOWN);
+  const struct taint *u =
+      taint_of(n, "node.kubernetes.io/unreachable", TAINT_NO_EXECUTE);
+  assert_non_null(u);
+  assert_int_equal(u->time_added,
+                   n->u.node.ready.last_transition_time + period);
+  assert_null(taint_of(n, "node.kubernetes.io/not-ready", TAINT_NO_EXECUTE));
+  assert_null(taint_of(n, "node.kubernetes.io/not-ready", TAINT_NO_SCHEDULE));
+  assert_non_null(
+      taint_of(n, "node.kubernetes.io/unreachable", TAINT_NO_SCHEDULE));
+  /* a False -> Unknown change is no Ready -> NotReady transition */
+  assert_int_equal(events_from(t, "NodeNotReady", "node-2", "node-controller"),
+                   0);
+}
+
+/* --- tolerations ---------------------------------------------------------- */
 
 static struct toleration tolerate_unreachable(int64_t seconds)
 {
@@ -489,8 +541,7 @@ static void a_noexecute_taint_nobody_tolerates_deletes_at_once(void **state)
   assert_int_equal(requests(t, "kubelet", "delete", KIND_POD, "web-1"), 1);
 }
 
-/* --- zones and rate limits -------------------------------------------------
- */
+/* --- zones and rate limits ------------------------------------------------ */
 
 static void when_every_zone_is_fully_disrupted_evictions_stop(void **state)
 {
@@ -613,6 +664,50 @@ static void a_zone_taints_one_node_per_10s(void **state)
   assert_true(d <= (du > SIM_SEC(5) ? du : SIM_SEC(5)) + SIM_SEC(10));
 }
 
+static int cmp_time(const void *a, const void *b)
+{
+  simtime x = *(const simtime *)a, y = *(const simtime *)b;
+
+  return x < y ? -1 : x > y;
+}
+
+static void
+a_large_zone_in_partial_disruption_taints_one_node_per_100s(void **state)
+{
+  struct t *t = new_t(60, 1);
+  simtime times[60];
+  int nr = 0;
+
+  free_t(*state);
+  *state = t;
+  one_zone(t, "a");
+  start(t, true);
+  run(t, SIM_SEC(100));
+  for (int i = 1; i <= 40; i++) {
+    char name[32];
+    snprintf(name, sizeof(name), "node-%d", i);
+    kubelets_crash(t->ks, name);
+  }
+  run(t, SIM_SEC(1300));
+  assert_true(fixture_noted(&t->f, "zone is now PartialDisruption"));
+  assert_false(fixture_noted(&t->f, "no new NoExecute taints"));
+  for (int i = 1; i <= 40; i++) {
+    char name[32];
+    snprintf(name, sizeof(name), "node-%d", i);
+    const struct taint *x = taint_of(
+        node(t, name), "node.kubernetes.io/unreachable", TAINT_NO_EXECUTE);
+    if (x)
+      times[nr++] = x->time_added;
+  }
+  qsort(times, (size_t)nr, sizeof(times[0]), cmp_time);
+  /* at 0.1/s all 40 would be tainted within 400 s; at 0.01/s far fewer */
+  assert_true(nr >= 3 && nr < 30);
+  /* one node per 100 s once the zone is PartialDisruption (here from the
+   * first pass that saw most of the 40 nodes Unknown) */
+  for (int i = 1; i < nr; i++)
+    assert_int_equal(times[i] - times[i - 1], SIM_SEC(100));
+}
+
 static void zones_are_rate_limited_independently(void **state)
 {
   struct t *t = *state; /* node-1 in zone a, node-2 in zone b */
@@ -634,8 +729,7 @@ static void zones_are_rate_limited_independently(void **state)
                    x2->time_added - n2->u.node.ready.last_transition_time);
 }
 
-/* --- DefaultTolerationSeconds ----------------------------------------------
- */
+/* --- DefaultTolerationSeconds --------------------------------------------- */
 
 static void
 pods_get_the_default_tolerations_unless_they_have_their_own(void **state)
@@ -678,8 +772,7 @@ pods_get_the_default_tolerations_unless_they_have_their_own(void **state)
   assert_int_equal(pod(t, "plain")->u.pod.spec.tolerations_nr, 2);
 }
 
-/* --- cost and determinism --------------------------------------------------
- */
+/* --- cost and determinism ------------------------------------------------- */
 
 /* Executed events in an hour of a healthy 3-node cluster with 3 pods. */
 static uint64_t idle_hour(bool mine)
@@ -768,6 +861,9 @@ int main(void)
       cmocka_unit_test_setup_teardown(
           a_partitioned_node_looks_like_a_crashed_one, setup, teardown),
       cmocka_unit_test_setup_teardown(
+          a_node_posting_not_ready_gets_not_ready_then_unreachable, setup,
+          teardown),
+      cmocka_unit_test_setup_teardown(
           pods_with_their_own_toleration_seconds_keep_their_own_timer, setup,
           teardown),
       cmocka_unit_test_setup_teardown(
@@ -779,6 +875,9 @@ int main(void)
           teardown),
       cmocka_unit_test_setup_teardown(a_zone_taints_one_node_per_10s, setup,
                                       teardown),
+      cmocka_unit_test_setup_teardown(
+          a_large_zone_in_partial_disruption_taints_one_node_per_100s, setup,
+          teardown),
       cmocka_unit_test_setup_teardown(zones_are_rate_limited_independently,
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(

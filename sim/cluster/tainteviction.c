@@ -287,8 +287,8 @@ static void fire(struct engine *e, uint64_t subject, uint64_t arg, void *ctx)
   snprintf(obj, sizeof(obj), "Pod/%s", w->name);
   if (st == API_OK)
     cluster_note(&c->env, obj, "TaintEviction",
-                 "NoExecute taint not tolerated any longer: deleted "
-                 "(graceful: only a deletionTimestamp)");
+                 "deleted for a NoExecute taint (graceful: only a "
+                 "deletionTimestamp; the node's kubelet must finish it)");
   else
     cluster_note(&c->env, obj, "TaintEvictionFailed", "delete failed: %s",
                  api_status_name(st));
