@@ -661,7 +661,7 @@ static void draw_axis_labels(struct pic *p, int y, simtime step)
     last = t;
   }
   /* The end of the run, unless a tick label is there already. */
-  if (xpos(&p->sc, p->end) - xpos(&p->sc, last) >= 70) {
+  if (xpos(&p->sc, p->end) - xpos(&p->sc, last) >= 45) {
     fprintf(p->f,
             "<text class=\"ax\" x=\"%d\" y=\"%d\" text-anchor=\"middle\">",
             xpos(&p->sc, p->end), y);
