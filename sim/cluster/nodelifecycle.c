@@ -69,9 +69,10 @@
  * - The grids are exact; upstream's wait.Until slides by each pass's
  *   duration, so the pass grace later is strictly after probe + grace. The
  *   expiry test is therefore now >= probe + grace (upstream: now after).
- * - API writes are served at the instant of the pass (no apiLatency); the
- *   20 ms between node health retries and the 50 ms / 1 ns requeues of the
- *   tainting queue are kept only where they order things.
+ * - API writes are served at the instant of the pass (no apiLatency), and
+ *   the node health retries (a live GET and another try, 20 ms apart
+ *   upstream) run at that instant too. A failed taint write is retried
+ *   after the queue's wait + 1 us (upstream: + 1 ns).
  * - A node waiting in a zone queue is re-added (Remove + Add, as upstream's
  *   markNodeForTainting) only at passes that run, so waiting nodes are
  *   tainted in queue order rather than in the order of the last pass.
@@ -79,6 +80,8 @@
  *   (upstream's loop may keep it one more pass depending on map order).
  * - reconcileNodeLabels (beta OS/arch labels) is not modelled: kubelets
  *   register both, and nothing here reads the beta labels.
+ * - Upstream's informers are shared by all of kube-controller-manager;
+ *   here each controller has its own (same delay).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -604,6 +607,7 @@ static bool queue_remove(struct nlc *c, struct nl_zone *z, struct nl_node *n)
 {
   if (!n->in_set || n->qzone != z)
     return false;
+  /* SIMPLIFIED: called by passes that run only, see the file comment. */
   n->in_set = false;
   if (n->in_queue)
     queue_unlink(z, n);
@@ -982,7 +986,7 @@ static void pass_node(struct nlc *c, struct nl_node *n, const struct object *o)
       ok = true;
       break;
     }
-    /* A live GET of the node and another try (20 ms apart upstream). */
+    /* SIMPLIFIED: a live GET and another try at once (upstream: 20 ms). */
     o = api_get(c->api, KIND_NODE, "", n->name);
   }
   if (!ok) {
@@ -1268,7 +1272,7 @@ static void try_zone(struct nlc *c, struct nl_zone *z)
       queue_unlink(z, head.node); /* RemoveFromQueue: stays in the set */
     } else {
       queue_unlink(z, head.node);
-      /* upstream: now + wait + 1 ns */
+      /* SIMPLIFIED: now + wait + 1 us (upstream: 1 ns) */
       queue_insert(c, z, head.node, now + wait + 1);
     }
   }

@@ -322,6 +322,7 @@ static void gc_pass(struct engine *e, uint64_t subject, uint64_t arg, void *ctx)
   }
   if (g->sel.nr)
     qsort(g->sel.v, g->sel.nr, sizeof(g->sel.v[0]), by_eviction_and_creation);
+  /* SIMPLIFIED: one after another (upstream: a goroutine each). */
   for (size_t i = 0; i < g->sel.nr; i++) {
     snprintf(why, sizeof(why),
              "terminating on node %s, which is not Ready and has the %s "
