@@ -76,6 +76,7 @@ void api_free(struct api *api)
   api__watch_free(api);
   api__events_free(api);
   free(api->by_uid.v);
+  free(api->digests.v);
   free(api->admissions.v);
   free(api->hooks.v);
   free(api->request_hooks.v);
@@ -512,12 +513,99 @@ static void remove_object(struct api *api, const struct object *cur,
   notify(api, WATCH_DELETED, cur, v);
 }
 
-static bool same_version(const struct object *a, const struct object *b)
+/* --- digests: the no-op check ----------------------------------------------- */
+
+/* Digests of an object being written, each computed at most once. */
+struct dig {
+  uint64_t meta, spec, status;
+  unsigned have;
+};
+
+static uint64_t dig_get(struct dig *d, const struct object *o, unsigned which)
 {
-  return object_meta_digest(&a->meta) == object_meta_digest(&b->meta) &&
-         object_spec_digest(a) == object_spec_digest(b) &&
-         object_status_digest(a) == object_status_digest(b) &&
-         a->meta.generation == b->meta.generation;
+  if (!(d->have & which)) {
+    uint64_t h = which == API__DIG_META   ? object_meta_digest(&o->meta)
+                 : which == API__DIG_SPEC ? object_spec_digest(o)
+                                          : object_status_digest(o);
+    if (which == API__DIG_META)
+      d->meta = h;
+    else if (which == API__DIG_SPEC)
+      d->spec = h;
+    else
+      d->status = h;
+    d->have |= which;
+  }
+  return which == API__DIG_META   ? d->meta
+         : which == API__DIG_SPEC ? d->spec
+                                  : d->status;
+}
+
+/* The cache entry of a stored version (keyed by uid, checked by pointer:
+ * versions live in the arena until the run ends, so a pointer is never
+ * reused for another version). */
+static struct api__digests *stored_entry(struct api *api,
+                                         const struct object *v)
+{
+  uint64_t uid = v->meta.uid;
+  struct api__digests *e;
+
+  if (uid >= api->digests.nr) {
+    VEC_GROW(&api->digests, uid + 1);
+    memset(api->digests.v + api->digests.nr, 0,
+           (uid + 1 - api->digests.nr) * sizeof(*api->digests.v));
+    api->digests.nr = uid + 1;
+  }
+  e = &api->digests.v[uid];
+  if (e->v != v)
+    *e = (struct api__digests){.v = v};
+  return e;
+}
+
+static uint64_t stored_digest(struct api *api, const struct object *v,
+                              unsigned which)
+{
+  struct api__digests *e = stored_entry(api, v);
+  struct dig d = {e->meta, e->spec, e->status, e->have};
+  uint64_t h = dig_get(&d, v, which);
+
+  e->meta = d.meta;
+  e->spec = d.spec;
+  e->status = d.status;
+  e->have = d.have;
+  return h;
+}
+
+static uint64_t stored_spec(struct api *api, const struct object *v)
+{
+  return stored_digest(api, v, API__DIG_SPEC);
+}
+
+/* What was computed for a write becomes the stored version's (the
+ * digests leave out resourceVersion, the one field store() sets). */
+static void remember(struct api *api, const struct object *v,
+                     const struct dig *d)
+{
+  struct api__digests *e = stored_entry(api, v);
+
+  if (d->have & API__DIG_META)
+    e->meta = d->meta;
+  if (d->have & API__DIG_SPEC)
+    e->spec = d->spec;
+  if (d->have & API__DIG_STATUS)
+    e->status = d->status;
+  e->have |= d->have;
+}
+
+/* Whether a is b again: same metadata, spec, status and generation. */
+static bool same_version(struct api *api, const struct object *a,
+                         struct dig *da, const struct object *b)
+{
+  return a->meta.generation == b->meta.generation &&
+         dig_get(da, a, API__DIG_SPEC) == stored_spec(api, b) &&
+         dig_get(da, a, API__DIG_META) ==
+             stored_digest(api, b, API__DIG_META) &&
+         dig_get(da, a, API__DIG_STATUS) ==
+             stored_digest(api, b, API__DIG_STATUS);
 }
 
 /* --- create --------------------------------------------------------------- */
@@ -667,7 +755,7 @@ static enum api_status check_sts(struct api *api, const struct object *cur,
   s->when_scaled = o->when_scaled;
   s->min_ready_seconds = o->min_ready_seconds;
   s->revision_history_limit = o->revision_history_limit;
-  if (object_spec_digest(&a) != object_spec_digest(cur))
+  if (object_spec_digest(&a) != stored_spec(api, cur))
     return invalid(api, KIND_STATEFULSET, cur->meta.name, sts_forbidden);
   return API_OK;
 }
@@ -752,7 +840,7 @@ static enum api_status check_pod(struct api *api, const struct object *cur,
   if (o->termination_grace_period_seconds < 0 &&
       s->termination_grace_period_seconds == 1)
     s->termination_grace_period_seconds = o->termination_grace_period_seconds;
-  same = object_spec_digest(&a) == object_spec_digest(cur);
+  same = object_spec_digest(&a) == stored_spec(api, cur);
   free(cs);
   free(ics);
   if (!same)
@@ -778,7 +866,7 @@ static enum api_status check_pvc(struct api *api, const struct object *cur,
     s->volume_name = o->volume_name;
   if (!o->storage_class_name)
     s->storage_class_name = NULL;
-  if (object_spec_digest(&a) != object_spec_digest(cur))
+  if (object_spec_digest(&a) != stored_spec(api, cur))
     return invalid(api, KIND_PVC, cur->meta.name, pvc_forbidden);
   if (n->request_bytes < o->request_bytes)
     return invalid(api, KIND_PVC, cur->meta.name,
@@ -796,7 +884,7 @@ static enum api_status check_sc(struct api *api, const struct object *cur,
   const char *what;
 
   a.u.sc.allow_volume_expansion = o->allow_volume_expansion;
-  if (object_spec_digest(&a) == object_spec_digest(cur))
+  if (object_spec_digest(&a) == stored_spec(api, cur))
     return API_OK;
   if (!str_eq(n->provisioner, o->provisioner))
     what = "provisioner: Forbidden: updates to provisioner are forbidden.";
@@ -807,7 +895,7 @@ static enum api_status check_sc(struct api *api, const struct object *cur,
     what = "volumeBindingMode: Invalid value: field is immutable";
   else {
     a.u.sc.parameters = o->parameters;
-    if (object_spec_digest(&a) == object_spec_digest(cur))
+    if (object_spec_digest(&a) == stored_spec(api, cur))
       what = "parameters: Forbidden: updates to parameters are forbidden.";
     else
       what = "allowedTopologies: Invalid value: field is immutable";
@@ -889,6 +977,7 @@ static enum api_status write_update(struct api *api, const struct object *cur,
                                     struct object *nw, enum upd_mode mode,
                                     const struct object **out)
 {
+  struct dig d = {0};
   enum api_status st;
   bool same;
 
@@ -921,11 +1010,12 @@ static enum api_status write_update(struct api *api, const struct object *cur,
   keep_identity(nw, cur);
   if (mode == UPD_STATUS) {
     /* metadata and spec are the stored ones by construction */
-    same = object_status_digest(nw) == object_status_digest(cur);
+    same = dig_get(&d, nw, API__DIG_STATUS) ==
+           stored_digest(api, cur, API__DIG_STATUS);
   } else {
-    if (object_spec_digest(nw) != object_spec_digest(cur))
+    if (dig_get(&d, nw, API__DIG_SPEC) != stored_spec(api, cur))
       nw->meta.generation = cur->meta.generation + 1;
-    same = same_version(nw, cur);
+    same = same_version(api, nw, &d, cur);
   }
   if (same) {
     if (out)
@@ -943,7 +1033,14 @@ static enum api_status write_update(struct api *api, const struct object *cur,
     return ok(api);
   }
   {
+    struct api__digests kept = *stored_entry(api, cur);
     const struct object *v = store(api, cur, nw);
+    if (mode == UPD_STATUS) { /* metadata and spec are cur's */
+      d.meta = kept.meta;
+      d.spec = kept.spec;
+      d.have |= kept.have & (API__DIG_META | API__DIG_SPEC);
+    }
+    remember(api, v, &d);
     if (out)
       *out = v;
   }
@@ -1214,9 +1311,10 @@ static enum api_status do_delete(struct api *api, enum obj_kind kind,
       nw.meta.deletion_timestamp = now;
     nw.meta.deletion_grace_period_seconds = 0;
   }
-  if (same_version(&nw, cur))
+  struct dig d = {0};
+  if (same_version(api, &nw, &d, cur))
     return ok(api);
-  store(api, cur, &nw);
+  remember(api, store(api, cur, &nw), &d);
   return ok(api);
 }
 

@@ -100,6 +100,19 @@ struct api__event_slot {
   const struct event *cur; /* NULL = empty slot */
 };
 
+/*
+ * The digests of a stored version, computed when first needed: the no-op
+ * check compares every write with the stored version (Lease renewals
+ * alone are thousands per run), and a stored version never changes.
+ */
+struct api__digests {
+  const struct object *v; /* the version they are of (NULL: none yet) */
+  uint64_t meta, spec, status;
+  unsigned have; /* API__DIG_* */
+};
+
+enum { API__DIG_META = 1, API__DIG_SPEC = 2, API__DIG_STATUS = 4 };
+
 struct api {
   struct engine *engine;
   struct arena *arena;
@@ -115,6 +128,7 @@ struct api {
   struct api__pool pool;
   struct api__tree store[KIND_COUNT];
   VEC(const struct object *) by_uid; /* current version by uid; NULL gone */
+  VEC(struct api__digests) digests;  /* by uid: of the version last seen */
 
   VEC(struct api__admission) admissions;
   VEC(struct api__hook) hooks;
