@@ -513,7 +513,7 @@ static void remove_object(struct api *api, const struct object *cur,
   notify(api, WATCH_DELETED, cur, v);
 }
 
-/* --- digests: the no-op check ----------------------------------------------- */
+/* --- digests: the no-op check ------------------------------------------- */
 
 /* Digests of an object being written, each computed at most once. */
 struct dig {
