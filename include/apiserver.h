@@ -66,6 +66,13 @@ void api_free(struct api *api);
 struct engine *api_engine(struct api *api);
 struct arena *api_arena(struct api *api);
 
+/*
+ * Selects the run's mutant (mutants.h); the API server's own variants are
+ * the apiserver-* ones, others leave it unchanged. NULL = none. Call it
+ * before the run starts.
+ */
+void api_set_mutant(struct api *api, const char *mutant);
+
 /* --- admission ----------------------------------------------------------- */
 
 /*

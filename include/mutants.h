@@ -46,7 +46,6 @@
 #define MUTANT_KUBELET_EARLY_DELETE "kubelet-confirms-delete-before-stop"
 #define MUTANT_AD_MULTI_ATTACH "attachdetach-ignores-multi-attach"
 #define MUTANT_API_STATUS_RESET "apiserver-drops-statefulset-status"
-#define MUTANT_API_NO_CONFLICT "apiserver-no-optimistic-concurrency"
 
 struct mutant_info {
   const char *name;        /* stable: --mutant NAME */

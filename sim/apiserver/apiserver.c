@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "apiserver_int.h"
+#include "mutants.h"
 #include "rng.h"
 
 #define FINALIZER_ORPHAN "orphan"
@@ -98,6 +99,11 @@ struct arena *api_arena(struct api *api)
 const char *api_last_error(const struct api *api)
 {
   return api->last_error;
+}
+
+void api_set_mutant(struct api *api, const char *mutant)
+{
+  api->mutant = mutant;
 }
 
 uint64_t api_resource_version(const struct api *api)
@@ -1072,7 +1078,12 @@ static enum api_status do_update(struct api *api, const struct object *in,
     return conflict(api, k, cur->meta.name);
   if (status) {
     nw = *cur;
-    copy_status(&nw, in);
+    /* MUTANT apiserver-drops-statefulset-status: the /status strategy
+     * keeps the stored status (as the main resource's does), so the
+     * write is a silent no-op. */
+    if (k != KIND_STATEFULSET ||
+        !mutant_on(api->mutant, MUTANT_API_STATUS_RESET))
+      copy_status(&nw, in);
     return write_update(api, cur, &nw, UPD_STATUS, out);
   }
   nw = *in;

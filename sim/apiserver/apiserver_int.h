@@ -124,6 +124,7 @@ struct api {
   unsigned listing; /* api_list callbacks running: writes are bugs */
   char last_error[512];
   const char *client; /* who of the request being served, or NULL */
+  const char *mutant; /* api_set_mutant (mutants.h), or NULL */
 
   struct api__pool pool;
   struct api__tree store[KIND_COUNT];

@@ -85,11 +85,7 @@ static const struct mutant_info registry[] = {
     {MUTANT_API_STATUS_RESET,
      "the StatefulSet /status subresource keeps the stored status (the "
      "main resource's strategy reused): status writes are lost",
-     "status.consistent", "kube-apiserver", "", false},
-    {MUTANT_API_NO_CONFLICT,
-     "updates with a stale resourceVersion are accepted (no optimistic "
-     "concurrency): last write wins",
-     "status.consistent", "kube-apiserver", "", false},
+     "status.consistent", "kube-apiserver", "", true},
 };
 
 const struct mutant_info *mutants_registry(size_t *nr)
