@@ -230,6 +230,10 @@ int fuzz_write_scenario(FILE *f, const struct scenario *s,
                         uint64_t seed, simtime until,
                         const struct fuzz_failure_info *info);
 
+/* Writes one action as a YAML flow mapping, "{at: 1m0s, action: scale,
+ * statefulSet: "web", replicas: 3}" (fuzz__action_writable kinds). */
+void fuzz_write_action(FILE *f, const struct action *a);
+
 /*
  * Writes path atomically: a temporary file in the same directory, then
  * rename(2); a killed campaign leaves the old file or the new one, never
@@ -437,6 +441,12 @@ int fuzz_summary_write_junit(FILE *f, const struct fuzz_summary *sum);
 
 typedef double fuzz_clock_fn(void); /* wall seconds, from the CLI */
 
+/* How a worker runs one schedule: fuzz_run, or a test's seam. */
+typedef int fuzz_run_fn(const struct fuzz_profile *p,
+                        const struct fuzz_run_opts *o,
+                        const struct fuzz_schedule *sc, uint64_t seed,
+                        struct fuzz_outcome *out, struct diag *d);
+
 struct fuzz_campaign_opts {
   const char *scenario_label; /* the file names, for replay comments */
   uint64_t runs, master_seed;
@@ -453,6 +463,7 @@ struct fuzz_campaign_opts {
   /* set by a SIGINT handler: stop, aggregate what finished */
   volatile int *interrupted;
   uint64_t shrink_budget; /* candidate runs per failure */
+  fuzz_run_fn *run_fn;    /* NULL = fuzz_run */
 };
 
 /*

@@ -125,7 +125,8 @@ static _Noreturn void worker(struct camp *c, size_t lane, uint64_t from)
     out.samples.nr = 0;
     out.checked = out.violated = 0;
     memset(out.faults, 0, sizeof(out.faults));
-    if (fuzz_run(c->p, &o->run, &sc, w.seed, &out, &d)) {
+    if ((o->run_fn ? o->run_fn : fuzz_run)(c->p, &o->run, &sc, w.seed, &out,
+                                           &d)) {
       char msg[700];
       diag_format(&d, msg, sizeof(msg));
       fprintf(stderr,

@@ -112,7 +112,7 @@ static void key_dur(FILE *f, const char *key, simtime v)
   yaml_dur(f, v);
 }
 
-void fuzz__yaml_action(FILE *f, const struct action *a)
+void fuzz_write_action(FILE *f, const struct action *a)
 {
   static const char *const cascades[] = {"background", "foreground", "orphan"};
 
@@ -379,7 +379,7 @@ int fuzz_write_scenario(FILE *f, const struct scenario *s,
     fputs("  actions:\n", f);
     for (size_t i = 0; i < actions_nr; i++) {
       fputs("    - ", f);
-      fuzz__yaml_action(f, &actions[i]);
+      fuzz_write_action(f, &actions[i]);
       fputc('\n', f);
     }
   }

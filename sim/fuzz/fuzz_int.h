@@ -50,8 +50,6 @@ void fuzz__recovery_free(struct fuzz__recovery *r);
 
 /* Writes s as a double-quoted YAML scalar. */
 void fuzz__yaml_str(FILE *f, const char *s);
-/* Writes one action as a flow mapping, "{at: 1m, action: scale, ...}". */
-void fuzz__yaml_action(FILE *f, const struct action *a);
 /* Whether a failure file can carry an action of this kind. */
 bool fuzz__action_writable(enum action_kind k);
 
