@@ -948,6 +948,7 @@ static void a_summary_reads_back_as_it_was_written(void **st)
   assert_int_equal(b.kinds[ACTION_CRASH_NODE].not_recovered, 3);
   assert_int_equal(b.failures, 1);
   assert_int_equal(b.kept.v[0].seed, fuzz_run_seed(1, 1));
+  fuzz_summary_release(&b);
   /* not JSON, not ours */
   f = fopen(path, "w");
   fputs("{\"format\": \"other\"}", f);
