@@ -683,6 +683,22 @@ static void stable_network_flags_two_addresses_at_the_end(void **st)
                    "5s");
 }
 
+static void stable_network_forgets_a_deleted_slice(void **st)
+{
+  struct fx *x = *st;
+  struct delete_opts o = DELETE_OPTS_DEFAULT;
+
+  published_web1(x);
+  assert_int_equal(api_delete(x->f.api, "endpointslice-controller",
+                              KIND_ENDPOINTSLICE, "default", "web-abc", &o),
+                   API_OK);
+  step(x);
+  force_delete(x, "web-1");
+  advance(x, SIM_MIN(1));
+  props_at_end(x->p);
+  assert_held(x, "identity.stable-network");
+}
+
 static void stable_network_flags_a_name_of_a_pod_that_is_gone(void **st)
 {
   struct fx *x = *st;
@@ -725,6 +741,27 @@ static void converges_holds_for_a_ready_set(void **st)
   run_pod(x, "web-0", "node-1", "10.0.0.4", true);
   create_pod(x, "web-1", NULL, "web-rev1");
   run_pod(x, "web-1", "node-2", "10.0.0.5", true);
+  advance(x, SIM_MIN(20));
+  tick(x);
+  props_at_end(x->p);
+  assert_held(x, "liveness.converges");
+}
+
+static void converges_holds_after_a_pod_is_replaced(void **st)
+{
+  struct fx *x = *st;
+  struct action a = {.kind = ACTION_DELETE_POD, .pod = "web-1", .force = true};
+
+  make_set(x, 2);
+  create_pod(x, "web-0", NULL, "web-rev1");
+  run_pod(x, "web-0", "node-1", "10.0.0.4", true);
+  create_pod(x, "web-1", NULL, "web-rev1");
+  run_pod(x, "web-1", "node-2", "10.0.0.5", true);
+  advance(x, SIM_MIN(1));
+  props_note_action(x->p, &a, now_of(x));
+  force_delete(x, "web-1");
+  create_pod(x, "web-1", NULL, "web-rev1");
+  run_pod(x, "web-1", "node-3", "10.0.0.6", true);
   advance(x, SIM_MIN(20));
   tick(x);
   props_at_end(x->p);
@@ -930,8 +967,10 @@ int main(void)
       T(stable_network_tolerates_a_stale_answer_within_the_ttl),
       T(stable_network_flags_a_stale_answer_past_the_ttl),
       T(stable_network_flags_two_addresses_at_the_end),
+      T(stable_network_forgets_a_deleted_slice),
       T(stable_network_flags_a_name_of_a_pod_that_is_gone),
       T(converges_holds_for_a_ready_set),
+      T(converges_holds_after_a_pod_is_replaced),
       T(converges_flags_a_pod_never_ready_on_a_healthy_node),
       T(converges_counts_from_the_last_action),
       T(converges_judges_the_state_that_held_at_the_deadline),

@@ -707,15 +707,15 @@ static void dns_write(struct prop_ctx *c, void *st, enum watch_type t,
   if (!s->idx)
     s->idx = strmap_new();
   if (o->kind == KIND_ENDPOINTSLICE) {
+    /* DELETED: now is the final version, no longer stored. */
     if (old)
       dns_count(s, old, -1);
-    if (now)
+    if (now && t != WATCH_DELETED)
       dns_count(s, now, +1);
     return;
   }
   if (!is_set_pod(o) || !o->u.pod.spec.subdomain || !*o->u.pod.spec.subdomain)
     return;
-  (void)t;
   if (dns_rec_get(s, o->meta.namespace_, o->u.pod.spec.subdomain, o->meta.name,
                   &ri))
     dns_touch(s, ri);
@@ -996,7 +996,8 @@ static void lv_write(struct prop_ctx *c, void *st, enum watch_type t,
       e->total--;
       e->good -= lv_good(e, old);
     }
-    if ((e = lv_of(s, now)) && !e->recount) {
+    /* DELETED passes the final version as now: it is gone, not counted */
+    if (t != WATCH_DELETED && (e = lv_of(s, now)) && !e->recount) {
       e->total++;
       e->good += lv_good(e, now);
     }
