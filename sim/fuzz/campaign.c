@@ -114,7 +114,11 @@ static _Noreturn void worker(struct camp *c, size_t lane, uint64_t from)
   for (uint64_t r = from;; r++) {
     uint64_t pos = lane + r * c->lanes_nr;
     struct diag d = {0};
-    struct wire w = {.magic = WIRE_MAGIC, .pos = r};
+    struct wire w;
+
+    memset(&w, 0, sizeof(w)); /* padding too: it goes down the pipe (D6) */
+    w.magic = WIRE_MAGIC;
+    w.pos = r;
 
     if (pos >= c->count)
       break;
@@ -138,7 +142,7 @@ static _Noreturn void worker(struct camp *c, size_t lane, uint64_t from)
     w.checked = out.checked;
     w.violated = out.violated;
     w.events = out.events;
-    w.first = out.first;
+    memcpy(&w.first, &out.first, sizeof(w.first));
     memcpy(w.faults, out.faults, sizeof(w.faults));
     w.samples_nr = (uint32_t)out.samples.nr;
     size_t n = sizeof(w) + out.samples.nr * sizeof(*out.samples.v);

@@ -58,11 +58,13 @@ static bool compute_all_ready(const struct fuzz__recovery *r)
 static void sample(struct fuzz__recovery *r, size_t i, enum fuzz_recovery o,
                    simtime dur)
 {
-  VEC_PUSH(&r->samples, ((struct fuzz_sample){
-                            .kind = (uint8_t)r->faults[i].kind,
-                            .outcome = (uint8_t)o,
-                            .ms = dur / 1000,
-                        }));
+  struct fuzz_sample smp;
+
+  memset(&smp, 0, sizeof(smp)); /* padding too: it goes down a pipe (D6) */
+  smp.kind = (uint8_t)r->faults[i].kind;
+  smp.outcome = (uint8_t)o;
+  smp.ms = dur / 1000;
+  VEC_PUSH(&r->samples, smp);
   r->state[i] = F_DONE;
 }
 
