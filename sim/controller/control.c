@@ -93,6 +93,47 @@ static int process_failed_legacy(struct ctl__pass *p, size_t i,
   return STEP_CONTINUE;
 }
 
+/*
+ * Mutants that take a pod for gone (mutant.c): B16 force-deletes the pod
+ * of a node that is not Ready; no-wait-terminating forgets a terminating
+ * pod. Either way the slot becomes a placeholder and the replacement is
+ * created in this very pass. Returns STEP_ERROR if the force delete
+ * failed, else STEP_CONTINUE with *pod NULL when it is gone.
+ */
+static int mutant_forget(struct ctl__pass *p, size_t i,
+                         const struct object **pod)
+{
+  struct ctl *c = p->c;
+  struct ctl__slot *s = &p->slots[i];
+
+  if (c->mut == CTL_MUT_NO_WAIT_TERMINATING && ctl__is_terminating(*pod)) {
+    ctl__note(p, "Creating",
+              "%s is terminating: treated as gone, replaced now (mutant %s)",
+              (*pod)->meta.name, c->env.mutant);
+  } else if (c->mut == CTL_MUT_B16 && ctl__is_created(*pod) &&
+             ctl__mut_node_lost(c, *pod)) {
+    struct delete_opts o = DELETE_OPTS_DEFAULT;
+    enum api_status st;
+
+    o.grace_seconds = 0; /* --grace-period=0 --force */
+    ctl__note(p, "Deleting",
+              "force-deleting %s: its node %s is not Ready (mutant %s)",
+              (*pod)->meta.name, (*pod)->u.pod.spec.node_name, c->env.mutant);
+    st = api_delete(c->api, CTL_COMPONENT, KIND_POD, p->set->meta.namespace_,
+                    (*pod)->meta.name, &o);
+    if (st != API_OK && st != API_NOT_FOUND) {
+      ctl__err_add(&p->err, st, "%s", api_last_error(c->api));
+      return STEP_ERROR;
+    }
+  } else {
+    return STEP_CONTINUE;
+  }
+  s->at_update = ctl__placeholder_at_update(p, s->ordinal);
+  s->pod = NULL;
+  *pod = NULL;
+  return STEP_CONTINUE;
+}
+
 static int process_replica(struct ctl__pass *p, size_t i)
 {
   struct ctl *c = p->c;
@@ -101,9 +142,13 @@ static int process_replica(struct ctl__pass *p, size_t i)
   int32_t mrs = p->set->u.sts.spec.min_ready_seconds;
   char pre[300];
 
-  /* 1. Failed or Succeeded: delete; the replacement comes on a later sync */
-  if (ctl__is_failed(pod) || ctl__is_succeeded(pod)) {
-    if (c->minor <= 30) {
+  if (c->mut && pod && mutant_forget(p, i, &pod) == STEP_ERROR)
+    return STEP_ERROR;
+
+  /* 1. Failed or Succeeded: delete; the replacement comes on a later sync
+   * (B6: Succeeded was not terminal) */
+  if (ctl__is_failed(pod) || (ctl__is_succeeded(pod) && c->mut != CTL_MUT_B6)) {
+    if (c->minor <= 30 || c->mut == CTL_MUT_B7) {
       if (process_failed_legacy(p, i, &pod) != STEP_CONTINUE)
         return STEP_ERROR;
     } else {
@@ -133,7 +178,7 @@ static int process_replica(struct ctl__pass *p, size_t i)
 
     /* the stale-claim check first: a waiting pass builds nothing */
     if (pod)
-      ref = ctl__podref_of(pod);
+      ref = ctl__podref_of(c, pod);
     else
       ctl__pod_name(name, sizeof(name), p->set, s->ordinal);
     if (c->gate_auto_delete_pvc) {
@@ -154,8 +199,9 @@ static int process_replica(struct ctl__pass *p, size_t i)
       return STEP_EXIT; /* at most one creation per pass */
   }
 
-  /* 3. Pending: recreate missing claims, fix retention refs */
-  if (ctl__is_pending(pod) && ctl__create_missing_claims(p, pod))
+  /* 3. Pending: recreate missing claims, fix retention refs (B8: not) */
+  if (ctl__is_pending(pod) && c->mut != CTL_MUT_B8 &&
+      ctl__create_missing_claims(p, pod))
     return STEP_ERROR;
 
   /* 4.-6. OrderedReady waits for this replica */
@@ -185,12 +231,14 @@ static int process_replica(struct ctl__pass *p, size_t i)
   /* 7. Enforce identity, storage and the retention refs */
   {
     bool retention = true;
-    struct ctl__podref ref = ctl__podref_of(pod);
+    struct ctl__podref ref = ctl__podref_of(c, pod);
 
     if (c->gate_auto_delete_pvc)
       ctl__claims_match_retention(p, &ref, &retention);
-    if (ctl__identity_matches(p->set, pod) &&
-        ctl__storage_matches(p->set, pod) && retention)
+    /* random-names: a ReplicaSet-style name is never repaired */
+    if ((c->mut == CTL_MUT_RANDOM_NAMES ||
+         ctl__identity_matches(p->set, pod)) &&
+        ctl__pass_storage_matches(p, pod) && retention)
       return STEP_CONTINUE;
     if (ctl__update_stateful_pod(p, pod))
       return STEP_ERROR;
@@ -203,7 +251,7 @@ static int process_replica(struct ctl__pass *p, size_t i)
 
 static int fix_pod_claim(struct ctl__pass *p, size_t i)
 {
-  struct ctl__podref ref = ctl__podref_of(p->condemned[i]);
+  struct ctl__podref ref = ctl__podref_of(p->c, p->condemned[i]);
   bool match;
 
   ctl__claims_match_retention(p, &ref, &match);
@@ -219,6 +267,7 @@ static int process_condemned(struct ctl__pass *p, size_t i)
 {
   const struct object *pod = p->condemned[i];
   int32_t mrs = p->set->u.sts.spec.min_ready_seconds;
+  enum ctl_mutant mut = p->c->mut;
   enum api_status st;
 
   if (ctl__is_terminating(pod)) {
@@ -229,7 +278,8 @@ static int process_condemned(struct ctl__pass *p, size_t i)
     }
     return STEP_CONTINUE;
   }
-  if (p->monotonic && pod != p->first_unavail) {
+  /* B19: the PetSet rule, the first unavailable pod waits too */
+  if (p->monotonic && (pod != p->first_unavail || mut == CTL_MUT_B19)) {
     if (!ctl__is_running_and_ready(pod)) {
       ctl__note(p, "Waiting",
                 "not deleting %s: it is not Running and Ready and not the "
@@ -237,7 +287,8 @@ static int process_condemned(struct ctl__pass *p, size_t i)
                 pod->meta.name);
       return STEP_EXIT;
     }
-    if (!ctl__is_running_and_available(pod, mrs, p->now)) {
+    /* B3: Ready is enough, minReadySeconds ignored */
+    if (mut != CTL_MUT_B3 && !ctl__is_running_and_available(pod, mrs, p->now)) {
       ctl__note(p, "Waiting",
                 "not deleting %s: it is not available and not the first "
                 "unavailable pod (OrderedReady)",
@@ -256,6 +307,18 @@ static int process_condemned(struct ctl__pass *p, size_t i)
 
 /* --- Steps D to L
  * ------------------------------------------------------------------ */
+
+/* random-names: the ordinal is in the pod-index label */
+static int cmp_descending_index(const void *a, const void *b)
+{
+  const struct object *x = *(const struct object *const *)a;
+  const struct object *y = *(const struct object *const *)b;
+  int32_t ox = ctl__index_label(x), oy = ctl__index_label(y);
+
+  if (ox != oy)
+    return ox > oy ? -1 : 1;
+  return strcmp(x->meta.name, y->meta.name); /* total (D5) */
+}
 
 static int cmp_descending_ordinal(const void *a, const void *b)
 {
@@ -284,7 +347,7 @@ static int pass_body(struct ctl__pass *p)
   c->condemned.nr = 0;
   for (size_t i = 0; i < p->pods_nr; i++) {
     const struct object *pod = p->pods[i];
-    int32_t ord = ctl__ordinal(pod->meta.name);
+    int32_t ord = ctl__pod_ordinal(c, pod);
 
     if (ctl__in_range(set, ord))
       p->slots[ord - p->start].pod = pod; /* web-1 vs web-01: last wins */
@@ -300,7 +363,8 @@ static int pass_body(struct ctl__pass *p)
   /* F: condemned by descending ordinal; the first unavailable pod */
   if (c->condemned.nr > 1)
     qsort(c->condemned.v, c->condemned.nr, sizeof(*c->condemned.v),
-          cmp_descending_ordinal);
+          c->mut == CTL_MUT_RANDOM_NAMES ? cmp_descending_index
+                                         : cmp_descending_ordinal);
   p->condemned = c->condemned.v;
   p->condemned_nr = c->condemned.nr;
   p->has_first_unavail = false;
@@ -314,12 +378,20 @@ static int pass_body(struct ctl__pass *p)
       }
     }
   for (size_t i = p->condemned_nr; i-- > 0;)
-    if (ctl__is_unavailable(c->minor, p->condemned[i], mrs, p->now)) {
+    if (ctl__is_unavailable(c->unavail_minor, p->condemned[i], mrs, p->now)) {
       unavailable++;
       if (!p->has_first_unavail) {
         p->has_first_unavail = true;
         p->first_unavail = p->condemned[i];
       }
+    }
+
+  /* lowest-first: scale-down walks the condemned pods upwards */
+  if (c->mut == CTL_MUT_LOWEST_FIRST)
+    for (size_t i = 0, j = p->condemned_nr; i + 1 < j--; i++) {
+      const struct object *t = c->condemned.v[i];
+      c->condemned.v[i] = c->condemned.v[j];
+      c->condemned.v[j] = t;
     }
 
   /* G: a set being deleted only gets its status written */

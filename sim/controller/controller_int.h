@@ -74,6 +74,33 @@ struct ctl_key {
   bool rywo_waiting;
 };
 
+/*
+ * The run's mutant (mutants.h), resolved once at ctl_start so that a
+ * decision costs one integer compare: CTL_MUT_NONE in a normal run. Each
+ * value names the one place its bug lives (mutant.c lists them).
+ */
+enum ctl_mutant {
+  CTL_MUT_NONE = 0,
+  CTL_MUT_B2,                  /* rollout.c: pre-1.37 budget in 1.37 */
+  CTL_MUT_B3,                  /* Steps F, J, L: Ready, not Available */
+  CTL_MUT_B5,                  /* status.c: OnDelete never completes */
+  CTL_MUT_B6,                  /* processReplica: Succeeded not terminal */
+  CTL_MUT_B7,                  /* processReplica: the [<=1.30] path */
+  CTL_MUT_B8,                  /* processReplica: no missing-claim repair */
+  CTL_MUT_B9,                  /* retention: foreign controllers replaced */
+  CTL_MUT_B16,                 /* processReplica: pods of lost nodes */
+  CTL_MUT_B17,                 /* wiring.c: the pod cache lags */
+  CTL_MUT_B19,                 /* processCondemned: the PetSet rule */
+  CTL_MUT_B20,                 /* Step L: Parallel waits like OrderedReady */
+  CTL_MUT_NO_WAIT_TERMINATING, /* processReplica: terminating = gone */
+  CTL_MUT_LOWEST_FIRST,        /* Step F: condemned ascending */
+  CTL_MUT_RANDOM_NAMES,        /* podctl.c: generateName names */
+  CTL_MUT_SHARED_CLAIM,        /* podctl.c: one claim for all replicas */
+};
+
+/* B17: how far the mutant's pod cache lags behind the other caches. */
+#define CTL_MUT_STALE_LAG SIM_SEC(5)
+
 struct ctl {
   struct cluster_env env; /* a copy */
   struct api *api;
@@ -85,6 +112,9 @@ struct ctl {
   bool gate_pod_index;       /* PodIndexLabel */
   bool gate_auto_delete_pvc; /* StatefulSetAutoDeletePVC */
   bool gate_read_own_writes; /* CTL_GATE_READ_OWN_WRITES (§16) */
+  enum ctl_mutant mut;       /* env.mutant, resolved */
+  int unavail_minor;         /* the minor isUnavailable follows (B3: 33) */
+  struct informer *nodes;    /* CTL_MUT_B16 only: a Node cache */
   bool started;              /* workers running: all caches synced */
   bool stopped;
   uint64_t poll_ev;         /* the cache-sync poll, 0 = none */
@@ -239,6 +269,43 @@ const struct owner_ref *ctl__claim_refs(struct arena *a,
                                         const struct ctl__podref *pod,
                                         const struct object *claim, size_t *nr);
 
+/* --- mutant.c: the variants of mutants.h -----------------------------------
+ */
+
+/* The controller mutant named by --mutant (NULL or another component's:
+ * CTL_MUT_NONE). */
+enum ctl_mutant ctl__mutant(const char *name);
+/*
+ * The ordinal of a pod: parse(name) (§2), or for CTL_MUT_RANDOM_NAMES the
+ * apps.kubernetes.io/pod-index label the mutant keeps identity in.
+ */
+int32_t ctl__pod_ordinal(const struct ctl *c, const struct object *pod);
+/* The pod-index label as an ordinal, or -1. */
+int32_t ctl__index_label(const struct object *pod);
+/* isMemberOf, or for CTL_MUT_RANDOM_NAMES the generateName prefix. */
+bool ctl__pod_is_member(const struct ctl *c, const struct object *set,
+                        const struct object *pod);
+/* The name a new pod of ordinal gets: <set>-<ordinal>, or a generateName
+ * name <set>-xxxxx (CTL_MUT_RANDOM_NAMES). */
+const char *ctl__new_pod_name(struct ctl__pass *p, int32_t ordinal);
+/* The claim name of template tmpl for ordinal: <tmpl>-<set>-<ordinal>, or
+ * <tmpl>-<set> for every ordinal (CTL_MUT_SHARED_CLAIM). */
+void ctl__pass_claim_name(const struct ctl__pass *p, char *buf, size_t n,
+                          const char *tmpl, int32_t ordinal);
+/* storageMatches with the pass's claim names. */
+bool ctl__pass_storage_matches(const struct ctl__pass *p,
+                               const struct object *pod);
+/* B16: pod is bound to a node the mutant's Node cache shows not Ready. */
+bool ctl__mut_node_lost(const struct ctl *c, const struct object *pod);
+/* B9: claim carries a controller ref that is neither our set's nor our
+ * pod's; ctl__mut_drop_foreign returns a copy (arena) without them. */
+bool ctl__mut_foreign_controller(const struct object *set,
+                                 const struct ctl__podref *pod,
+                                 const struct object *claim);
+struct object ctl__mut_drop_foreign(struct arena *a, const struct object *set,
+                                    const struct ctl__podref *pod,
+                                    const struct object *claim);
+
 /* --- notes -----------------------------------------------------------------
  */
 
@@ -314,7 +381,8 @@ int ctl__update_claims_for_retention(struct ctl__pass *p,
                                      const struct ctl__podref *pod);
 int ctl__pod_claim_is_stale(struct ctl__pass *p, const struct ctl__podref *pod,
                             bool *stale);
-struct ctl__podref ctl__podref_of(const struct object *pod);
+struct ctl__podref ctl__podref_of(const struct ctl *c,
+                                  const struct object *pod);
 
 /* --- status.c ----------------------------------------------------------------
  */

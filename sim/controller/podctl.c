@@ -175,7 +175,8 @@ static struct kv_list identity_labels(struct ctl__pass *p,
   if (base->nr)
     memcpy(v, base->v, base->nr * sizeof(*v));
   set_label(v, &nr, CTL_LABEL_POD_NAME, pod_name);
-  if (p->c->gate_pod_index)
+  /* random-names keeps the identity in the pod-index label */
+  if (p->c->gate_pod_index || p->c->mut == CTL_MUT_RANDOM_NAMES)
     set_label(v, &nr, CTL_LABEL_POD_INDEX, arena_printf(a, "%d", (int)ordinal));
   if (revision)
     set_label(v, &nr, CTL_LABEL_REVISION, revision);
@@ -195,7 +196,7 @@ static void storage_volumes(struct ctl__pass *p, const struct object *set,
 
   for (size_t t = 0; t < sp->volume_claim_templates_nr; t++) {
     const struct pvc_template *tm = &sp->volume_claim_templates[t];
-    ctl__claim_name(claim, sizeof(claim), tm->name, set, ordinal);
+    ctl__pass_claim_name(p, claim, sizeof(claim), tm->name, ordinal);
     v[nr++] = (struct pod_volume){.name = tm->name,
                                   .source = VOLSRC_PVC,
                                   .claim_name = arena_strdup(a, claim),
@@ -223,14 +224,12 @@ const struct object *ctl__build_pod(struct ctl__pass *p,
   const struct pod_template *t = rev->u.rev.template_;
   struct object *o = arena_calloc(a, 1, sizeof(*o));
   struct owner_ref *ref = arena_calloc(a, 1, sizeof(*ref));
-  char name[512];
 
   if (!t)
     t = &set->u.sts.spec.template_;
-  ctl__pod_name(name, sizeof(name), set, s->ordinal);
   object_init(o, KIND_POD);
   /* GetPodFromTemplate */
-  o->meta.name = arena_strdup(a, name);
+  o->meta.name = ctl__new_pod_name(p, s->ordinal);
   o->meta.namespace_ = set->meta.namespace_;
   o->meta.generate_name = arena_printf(a, "%s-", set->meta.name);
   o->meta.annotations = t->annotations;
@@ -255,10 +254,10 @@ const struct object *ctl__build_pod(struct ctl__pass *p,
   return o;
 }
 
-struct ctl__podref ctl__podref_of(const struct object *pod)
+struct ctl__podref ctl__podref_of(const struct ctl *c, const struct object *pod)
 {
   return (struct ctl__podref){pod->meta.name, pod->meta.uid,
-                              ctl__ordinal(pod->meta.name)};
+                              ctl__pod_ordinal(c, pod)};
 }
 
 const struct object *ctl__claim_get(struct ctl__pass *p, size_t t,
@@ -267,7 +266,7 @@ const struct object *ctl__claim_get(struct ctl__pass *p, size_t t,
   const struct statefulset_spec *sp = &p->set->u.sts.spec;
   const struct object *pvc;
 
-  ctl__claim_name(buf, n, sp->volume_claim_templates[t].name, p->set, ordinal);
+  ctl__pass_claim_name(p, buf, n, sp->volume_claim_templates[t].name, ordinal);
   if (t < 8 && p->memo_ord == ordinal && (p->memo_known & (1u << t)))
     return p->memo[t];
   pvc = ctl__pvc_lookup(p->c, p->set->meta.namespace_, buf);
@@ -294,7 +293,7 @@ build_claim(struct ctl__pass *p, const struct pvc_template *tm, int32_t ordinal)
   struct object *o = arena_calloc(a, 1, sizeof(*o));
   char name[512];
 
-  ctl__claim_name(name, sizeof(name), tm->name, set, ordinal);
+  ctl__pass_claim_name(p, name, sizeof(name), tm->name, ordinal);
   object_init(o, KIND_PVC);
   o->meta.name = arena_strdup(a, name);
   o->meta.namespace_ = set->meta.namespace_;
@@ -320,7 +319,7 @@ static void create_claims(struct ctl__pass *p, const struct object *pod,
 {
   struct ctl *c = p->c;
   const struct statefulset_spec *sp = &p->set->u.sts.spec;
-  int32_t ordinal = ctl__ordinal(pod->meta.name);
+  int32_t ordinal = ctl__pod_ordinal(c, pod);
   char name[512];
 
   for (size_t t = 0; t < sp->volume_claim_templates_nr; t++) {
@@ -363,6 +362,12 @@ int ctl__claims_match_retention(struct ctl__pass *p,
     pvc = ctl__claim_get(p, t, pod->ordinal, name, sizeof(name));
     if (!pvc)
       continue; /* picked up in a later iteration */
+    /* B9: another controller's ref is not respected: it must go */
+    if (p->c->mut == CTL_MUT_B9 &&
+        ctl__mut_foreign_controller(p->set, pod, pvc)) {
+      *match = false;
+      return 0;
+    }
     if (!ctl__claim_owner_up_to_date(p->set, pod, pvc)) {
       *match = false;
       return 0;
@@ -380,12 +385,19 @@ int ctl__update_claims_for_retention(struct ctl__pass *p,
 
   for (size_t t = 0; t < sp->volume_claim_templates_nr; t++) {
     const struct object *pvc, *got = NULL;
-    struct object o;
+    struct object o, scrubbed;
+    bool force = false;
     enum api_status st;
 
     pvc = ctl__claim_get(p, t, pod->ordinal, name, sizeof(name));
     if (!pvc)
       continue; /* not in the cache yet: the next pass picks it up */
+    if (c->mut == CTL_MUT_B9 && ctl__mut_foreign_controller(p->set, pod, pvc)) {
+      /* B9: other controllers' refs are not respected but replaced */
+      scrubbed = ctl__mut_drop_foreign(c->arena, p->set, pod, pvc);
+      pvc = &scrubbed;
+      force = true;
+    }
     if (ctl__has_unexpected_controller(p->set, pod, pvc))
       api_record_event(c->api, CTL_COMPONENT, p->set, EVENT_WARNING,
                        "ConflictingController",
@@ -393,7 +405,7 @@ int ctl__update_claims_for_retention(struct ctl__pass *p,
                        "OwnerReference that acts as a manging controller, the "
                        "retention policy is ignored for this claim",
                        name);
-    if (ctl__claim_owner_up_to_date(p->set, pod, pvc))
+    if (!force && ctl__claim_owner_up_to_date(p->set, pod, pvc))
       continue;
     o = *pvc;
     o.meta.owner_refs =
@@ -453,7 +465,7 @@ int ctl__create_stateful_pod(struct ctl__pass *p, const struct object *pod)
   char text[600];
   const struct object *got = NULL;
   enum api_status st;
-  struct ctl__podref ref = ctl__podref_of(pod);
+  struct ctl__podref ref = ctl__podref_of(c, pod);
 
   create_claims(p, pod, &g);
   if (g.nr) {
@@ -493,7 +505,7 @@ int ctl__create_missing_claims(struct ctl__pass *p, const struct object *pod)
 {
   struct agg g = {0};
   char text[600];
-  struct ctl__podref ref = ctl__podref_of(pod);
+  struct ctl__podref ref = ctl__podref_of(p->c, pod);
 
   create_claims(p, pod, &g);
   if (g.nr) {
@@ -519,10 +531,10 @@ int ctl__update_stateful_pod(struct ctl__pass *p, const struct object *pod)
   for (int attempt = 0; attempt < CTL_UPDATE_RETRIES; attempt++) {
     struct object o = *cur;
     bool consistent = true;
-    int32_t ordinal = ctl__ordinal(o.meta.name);
+    int32_t ordinal = ctl__pod_ordinal(c, &o);
     const struct object *got = NULL;
 
-    if (!ctl__identity_matches(p->set, &o)) {
+    if (c->mut != CTL_MUT_RANDOM_NAMES && !ctl__identity_matches(p->set, &o)) {
       /* updateIdentity */
       char name[512];
       ctl__pod_name(name, sizeof(name), p->set, ordinal);
@@ -532,7 +544,7 @@ int ctl__update_stateful_pod(struct ctl__pass *p, const struct object *pod)
           identity_labels(p, &o.meta.labels, o.meta.name, ordinal, NULL);
       consistent = false;
     }
-    if (!ctl__storage_matches(p->set, &o)) {
+    if (!ctl__pass_storage_matches(p, &o)) {
       struct agg g = {0};
       storage_volumes(p, p->set, &o.u.pod.spec, ordinal);
       consistent = false;
@@ -545,7 +557,7 @@ int ctl__update_stateful_pod(struct ctl__pass *p, const struct object *pod)
       }
     }
     if (c->gate_auto_delete_pvc) {
-      struct ctl__podref ref = ctl__podref_of(&o);
+      struct ctl__podref ref = ctl__podref_of(c, &o);
       bool match;
       ctl__claims_match_retention(p, &ref, &match);
       if (!match) {

@@ -92,7 +92,9 @@ static int with_max_unavailable(struct ctl__pass *p, int32_t update_min)
 {
   int32_t maxu = max_unavailable(p);
   int32_t unavailable = 0, old_unavailable = 0, deleted = 0, budget;
-  bool two_phase = p->c->minor >= 37 && !p->monotonic;
+  /* B2: 1.37 Parallel without the #137666 fix */
+  bool two_phase =
+      p->c->minor >= 37 && !p->monotonic && p->c->mut != CTL_MUT_B2;
   char why[96];
 
   for (int32_t t = p->replicas - 1; t >= 0; t--) {
@@ -142,9 +144,34 @@ static int with_max_unavailable(struct ctl__pass *p, int32_t update_min)
   return 0;
 }
 
+/* B20: Parallel waits, as OrderedReady's Step H does, for every replica
+ * to be Running, Ready and available before it updates anything. */
+static bool mutant_parallel_waits(struct ctl__pass *p)
+{
+  int32_t mrs = p->set->u.sts.spec.min_ready_seconds;
+  char buf[256];
+
+  for (int32_t i = 0; i < p->replicas; i++) {
+    const struct ctl__slot *s = &p->slots[i];
+    if (!s->pod || ctl__is_terminating(s->pod) ||
+        !ctl__is_running_and_ready(s->pod) ||
+        !ctl__is_running_and_available(s->pod, mrs, p->now)) {
+      ctl__note(p, "Waiting",
+                "rolling update waits: %s is not Running and Ready "
+                "(mutant %s)",
+                slot_name(p, s, buf, sizeof(buf)), p->c->env.mutant);
+      return true;
+    }
+  }
+  return false;
+}
+
 int ctl__rolling_update(struct ctl__pass *p)
 {
   int32_t update_min = p->set->u.sts.spec.partition;
+
+  if (p->c->mut == CTL_MUT_B20 && !p->monotonic && mutant_parallel_waits(p))
+    return 0;
 
   if (p->c->gate_max_unavailable)
     return with_max_unavailable(p, update_min);

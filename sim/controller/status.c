@@ -70,8 +70,10 @@ static void complete_update(struct ctl__pass *p)
   const struct statefulset_spec *sp = &p->set->u.sts.spec;
   struct statefulset_status *s = &p->status;
   int32_t want = ctl__replicas(p->set);
-  /* OnDelete completes too from ≈1.36 (#136833); B5 before. */
-  bool strategy_ok = sp->update_strategy == UPDATE_ROLLING || p->c->minor >= 36;
+  /* OnDelete completes too from ≈1.36 (#136833); B5 before (and in the
+   * B5 mutant). */
+  bool strategy_ok = sp->update_strategy == UPDATE_ROLLING ||
+                     (p->c->minor >= 36 && p->c->mut != CTL_MUT_B5);
 
   if (strategy_ok && s->updated_replicas == want && s->ready_replicas == want &&
       s->replicas == want) {

@@ -202,10 +202,11 @@ static bool collect_candidates(const struct object *o, void *ctx)
   return true;
 }
 
-static bool pod_matches(const struct object *set, const struct object *pod)
+static bool pod_matches(const struct ctl *c, const struct object *set,
+                        const struct object *pod)
 {
   return selector_matches(&set->u.sts.spec.selector, &pod->meta.labels) &&
-         ctl__is_member(set, pod);
+         ctl__pod_is_member(c, set, pod);
 }
 
 static int claim_pods(struct ctl__pass *p)
@@ -226,7 +227,7 @@ static int claim_pods(struct ctl__pass *p)
     enum api_status st;
 
     if (r) { /* ours */
-      if (pod_matches(set, pod)) {
+      if (pod_matches(c, set, pod)) {
         VEC_PUSH(&c->claimed, pod);
         continue;
       }
@@ -244,7 +245,7 @@ static int claim_pods(struct ctl__pass *p)
       continue;
     }
     /* an orphan */
-    if (set_deleting || !pod_matches(set, pod) || ctl__is_terminating(pod))
+    if (set_deleting || !pod_matches(c, set, pod) || ctl__is_terminating(pod))
       continue;
     if (can_adopt(p, &ca)) {
       ctl__err_add(&p->err, ca.st, "%s", ca.msg);

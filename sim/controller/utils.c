@@ -287,7 +287,7 @@ const char *ctl__slot_revision(const struct ctl__pass *p,
 
 bool ctl__slot_unavailable(const struct ctl__pass *p, const struct ctl__slot *s)
 {
-  return ctl__is_unavailable(p->c->minor, s->pod,
+  return ctl__is_unavailable(p->c->unavail_minor, s->pod,
                              p->set->u.sts.spec.min_ready_seconds, p->now);
 }
 

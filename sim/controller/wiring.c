@@ -194,6 +194,27 @@ static void on_pod(struct informer *inf, enum watch_type t,
 /* --- other kinds
  * ----------------------------------------------------------------- */
 
+/* B16's Node cache: a node whose Ready condition changes wakes every set
+ * (the mutant looks at the nodes of its pods). */
+static bool enqueue_one(const struct object *o, void *ctx)
+{
+  enqueue_set(ctx, o);
+  return true;
+}
+
+static void on_node(struct informer *inf, enum watch_type t,
+                    const struct object *old, const struct object *now,
+                    void *ctx)
+{
+  struct ctl *c = ctx;
+
+  (void)inf;
+  if (c->stopped || (t == WATCH_MODIFIED && old &&
+                     old->u.node.ready.status == now->u.node.ready.status))
+    return;
+  informer_list(c->sets, NULL, NULL, enqueue_one, c);
+}
+
 static void on_set(struct informer *inf, enum watch_type t,
                    const struct object *old, const struct object *now,
                    void *ctx)
@@ -337,7 +358,8 @@ static void poll_cb(struct engine *e, uint64_t subject, uint64_t arg, void *ctx)
   if (c->stopped)
     return;
   if (informer_synced(c->pods) && informer_synced(c->sets) &&
-      informer_synced(c->pvcs) && informer_synced(c->revs)) {
+      informer_synced(c->pvcs) && informer_synced(c->revs) &&
+      (!c->nodes || informer_synced(c->nodes))) {
     ctl__queue_start(c);
     return;
   }
@@ -415,13 +437,25 @@ void *ctl_start(const struct cluster_env *env)
       scenario_feature_enabled(env->s, "StatefulSetAutoDeletePVC");
   c->gate_read_own_writes =
       scenario_feature_enabled(env->s, CTL_GATE_READ_OWN_WRITES);
-  c->pods = informer_new(c->api, KIND_POD, CTL_COMPONENT, delay);
+  c->mut = ctl__mutant(env->mutant);
+  c->unavail_minor = c->mut == CTL_MUT_B3 ? 33 : c->minor;
+  if (c->mut == CTL_MUT_B17)
+    /* a cache of its own (the watch-delay fault of the component does not
+     * reach it), always CTL_MUT_STALE_LAG behind the others */
+    c->pods = informer_new(c->api, KIND_POD, CTL_COMPONENT "/stale-pods",
+                           delay + CTL_MUT_STALE_LAG);
+  else
+    c->pods = informer_new(c->api, KIND_POD, CTL_COMPONENT, delay);
   c->sets = informer_new(c->api, KIND_STATEFULSET, CTL_COMPONENT, delay);
   c->pvcs = informer_new(c->api, KIND_PVC, CTL_COMPONENT, delay);
   c->revs = informer_new(c->api, KIND_CONTROLLERREVISION, CTL_COMPONENT, delay);
   informer_add_handler(c->pods, on_pod, c);
   informer_add_handler(c->sets, on_set, c);
   informer_add_handler(c->pvcs, on_pvc, c);
+  if (c->mut == CTL_MUT_B16) {
+    c->nodes = informer_new(c->api, KIND_NODE, CTL_COMPONENT, delay);
+    informer_add_handler(c->nodes, on_node, c);
+  }
   c->rng = rng_stream_new(env->seed, RNG_CONTROLLER, 0);
   ctl__queue_reset(c);
   schedule_poll(c);
@@ -469,6 +503,8 @@ void ctl_restart(void *state)
   informer_relist(c->sets);
   informer_relist(c->pvcs);
   informer_relist(c->revs);
+  if (c->nodes)
+    informer_relist(c->nodes);
   schedule_poll(c);
   start_resync(c);
 }
@@ -477,10 +513,13 @@ void ctl_set_watch_delay(void *state, simtime delay)
 {
   struct ctl *c = state;
 
-  informer_set_delay(c->pods, delay);
+  informer_set_delay(c->pods,
+                     c->mut == CTL_MUT_B17 ? delay + CTL_MUT_STALE_LAG : delay);
   informer_set_delay(c->sets, delay);
   informer_set_delay(c->pvcs, delay);
   informer_set_delay(c->revs, delay);
+  if (c->nodes)
+    informer_set_delay(c->nodes, delay);
 }
 
 uint64_t ctl_syncs(const void *state)

@@ -211,6 +211,24 @@ static bool visit_set_end(const struct object *set, void *ctx)
                  set->meta.name, st->replicas, st->ready_replicas,
                  st->current_replicas, st->updated_replicas, r.replicas,
                  r.ready, r.current, r.updated);
+    return true;
+  }
+  /* ... and the rollout has been completed if it can be (section 6.3):
+   * every replica there, Ready and at the update revision moves
+   * currentRevision to it - for OnDelete too from 1.36 (B5, #136833). */
+  int32_t want = set->u.sts.spec.replicas;
+  if ((set->u.sts.spec.update_strategy == UPDATE_ROLLING ||
+       prop_minor(c) >= 36) &&
+      r.replicas == want && r.ready == want && r.updated == want &&
+      !str_eq(st->current_revision, st->update_revision)) {
+    snprintf(objs, sizeof(objs), "StatefulSet/%s", set->meta.name);
+    prop_violate(c, objs,
+                 "at rest, all %d replicas of %s are Ready at the update "
+                 "revision %s but currentRevision is still %s (the update "
+                 "was never completed)",
+                 want, set->meta.name,
+                 st->update_revision ? st->update_revision : "",
+                 st->current_revision ? st->current_revision : "");
   }
   return true;
 }

@@ -1123,6 +1123,67 @@ static const char *pinned_to_lost_node(struct api *api,
   return NULL;
 }
 
+struct lower_scan {
+  const struct object *set;
+  int below;  /* look at condemned ordinals below this */
+  bool found; /* one of them is neither healthy nor terminating */
+};
+
+static bool visit_lower_condemned(const struct object *o, void *ctx)
+{
+  struct lower_scan *ls = ctx;
+  const struct owner_ref *r = meta_controller_ref(&o->meta);
+  int ord = prop_parse_ordinal(o->meta.name, NULL);
+
+  if (!r || r->uid != ls->set->meta.uid || ord < 0 || ord >= ls->below ||
+      prop_in_range(ls->set, ord) || meta_is_deleting(&o->meta) ||
+      prop_running_ready(o))
+    return true;
+  ls->found = true;
+  return false;
+}
+
+/*
+ * Whether a pod that cannot become Ready (a broken image, a failed
+ * readiness probe) holds its set, i.e. the controller is not expected to
+ * replace or remove it:
+ *   - condemned (out of range): Parallel deletes it; OrderedReady deletes
+ *     it once it is the first unavailable pod, so it holds only while a
+ *     lower condemned pod is unhealthy and not on its way out (4.2);
+ *   - in range: OrderedReady waits for it in Step H (B1, 6.5); so does a
+ *     rolling update at the update revision, below the partition and with
+ *     OnDelete. Parallel replaces an old-revision pod at or above the
+ *     partition (the legacy path 6.4.1, and the 1.37 maxUnavailable path,
+ *     #137666), except with the MaxUnavailableStatefulSet gate before 1.37,
+ *     where broken old pods exhaust the budget (#137409, B2).
+ */
+static bool unready_pod_holds(struct prop_ctx *c, const struct object *pod)
+{
+  struct api *api = prop_api(c);
+  const struct object *set = prop_controller_set(api, pod);
+  int ord = prop_parse_ordinal(pod->meta.name, NULL);
+
+  if (!set || ord < 0)
+    return true;
+  const struct statefulset_spec *sp = &set->u.sts.spec;
+  bool parallel = sp->pod_management_policy == PMP_PARALLEL;
+  if (!prop_in_range(set, ord)) {
+    struct lower_scan ls = {set, ord, false};
+    if (parallel)
+      return false;
+    api_list(api, KIND_POD, pod->meta.namespace_, NULL, visit_lower_condemned,
+             &ls);
+    return ls.found;
+  }
+  if (!parallel || sp->update_strategy != UPDATE_ROLLING ||
+      ord - prop_start_ordinal(set) < sp->partition)
+    return true;
+  const char *rev = kv_get(&pod->meta.labels, "controller-revision-hash");
+  if (!rev || !strcmp(rev, prop_update_revision(api, set)))
+    return true;
+  return prop_max_unavailable_gate(c) && prop_minor(c) < 37;
+}
+
 /* Why pod is in a documented stuck state, into buf; or NULL. */
 static const char *stuck_reason(struct prop_ctx *c, const struct object *pod,
                                 char *buf, size_t n)
@@ -1150,14 +1211,14 @@ static const char *stuck_reason(struct prop_ctx *c, const struct object *pod,
              pod->meta.name, what);
     return buf;
   }
-  if (sc && (what = broken_image(sc, pod))) {
+  if (sc && (what = broken_image(sc, pod)) && unready_pod_holds(c, pod)) {
     snprintf(buf, n,
              "%s runs image %s, which the scenario declares never "
              "Ready (statefulset-controller 6.5)",
              pod->meta.name, what);
     return buf;
   }
-  if (readiness_failed(c, pod)) {
+  if (readiness_failed(c, pod) && unready_pod_holds(c, pod)) {
     snprintf(buf, n, "the app of %s was made to fail its readiness probe",
              pod->meta.name);
     return buf;

@@ -198,7 +198,7 @@ static void order_write(struct prop_ctx *c, void *st, enum watch_type t,
                      pod->meta.name, h->meta.name);
         return;
       }
-      if (prop_known_unhealthy(c, &s->h, set, j, &why)) {
+      if (prop_known_unavailable_for_update(c, &s->h, set, j, &why)) {
         prop_violate(c, objs,
                      "rolling update deleted %s while %s-%d (higher) %s",
                      pod->meta.name, set->meta.name, j, why);
@@ -275,7 +275,7 @@ static void budget_write(struct prop_ctx *c, void *st, enum watch_type t,
   const char *why;
 
   for (int j = start; j < end; j++) {
-    if (!prop_known_unhealthy(c, &s->h, set, j, &why))
+    if (!prop_known_unavailable_for_update(c, &s->h, set, j, &why))
       continue;
     const struct object *h = prop_set_pod(api, set, j);
     if (exempt && h && !meta_is_deleting(&h->meta) &&

@@ -73,8 +73,12 @@ void strmap_del(struct strmap *m, const char *key);
  */
 struct prop_health {
   struct strmap *unhealthy_from; /* "ns/pod" -> time */
-  struct strmap *max_ordinal;    /* "ns/set" -> highest ordinal seen */
-  struct strmap *spec_changed;   /* "ns/set" -> last generation change */
+  /* "ns/pod" -> start of the unhealthy spell its last turn to healthy
+   * ended: with minReadySeconds the pod stays unavailable from then on
+   * until it has been Ready for that long */
+  struct strmap *unavailable_from;
+  struct strmap *max_ordinal;  /* "ns/set" -> highest ordinal seen */
+  struct strmap *spec_changed; /* "ns/set" -> last generation change */
 };
 
 void prop_health_write(struct prop_ctx *c, struct prop_health *h,
@@ -91,6 +95,16 @@ bool prop_healthy_now(const struct object *pod);
 bool prop_known_unhealthy(struct prop_ctx *c, struct prop_health *h,
                           const struct object *set, int ordinal,
                           const char **why);
+
+/*
+ * prop_known_unhealthy as a rolling update judges it: from 1.34 on
+ * availability counts (isUnavailable); up to 1.33 Ready alone did
+ * (isHealthy, minReadySeconds ignored: B3, fixed by #130909).
+ */
+bool prop_known_unavailable_for_update(struct prop_ctx *c,
+                                       struct prop_health *h,
+                                       const struct object *set, int ordinal,
+                                       const char **why);
 
 /* Whether the set's spec changed within the staleness allowance. */
 bool prop_spec_recently_changed(struct prop_ctx *c, struct prop_health *h,

@@ -138,6 +138,7 @@ const char *prop_key(char *buf, size_t n, const char *ns, const char *name)
 void prop_health_release(struct prop_health *h)
 {
   strmap_free(h->unhealthy_from);
+  strmap_free(h->unavailable_from);
   strmap_free(h->max_ordinal);
   strmap_free(h->spec_changed);
 }
@@ -156,6 +157,7 @@ void prop_health_write(struct prop_ctx *c, struct prop_health *h,
 
   if (!h->unhealthy_from) {
     h->unhealthy_from = strmap_new();
+    h->unavailable_from = strmap_new();
     h->max_ordinal = strmap_new();
     h->spec_changed = strmap_new();
   }
@@ -168,9 +170,13 @@ void prop_health_write(struct prop_ctx *c, struct prop_health *h,
   if (o->kind != KIND_POD)
     return;
   bool ok = t != WATCH_DELETED && prop_healthy_now(now);
-  if (ok)
-    strmap_del(h->unhealthy_from, key);
-  else if (!strmap_get(h->unhealthy_from, key, NULL))
+  int64_t since;
+  if (ok) {
+    if (strmap_get(h->unhealthy_from, key, &since)) {
+      strmap_set(h->unavailable_from, key, since);
+      strmap_del(h->unhealthy_from, key);
+    }
+  } else if (!strmap_get(h->unhealthy_from, key, NULL))
     strmap_set(h->unhealthy_from, key, prop_now(c));
   const struct owner_ref *r = meta_controller_ref(&o->meta);
   int ord = prop_parse_ordinal(o->meta.name, NULL);
@@ -186,8 +192,12 @@ void prop_health_write(struct prop_ctx *c, struct prop_health *h,
 /*
  * Whether the controller could have known the pod at ordinal was
  * unhealthy: it is unhealthy now and has been for longer than the
- * staleness allowance (or is not yet available although Ready for longer
- * than that).
+ * staleness allowance, or it is Ready but not yet available and the slot
+ * has been unavailable for longer than that. A pod Ready for less than
+ * minReadySeconds was not Ready (or not there) just before: whichever
+ * version of it a cache that lags by less than the allowance holds, it is
+ * unavailable, so the spell counts from when the pod stopped being
+ * healthy, not from its turn to Ready.
  */
 bool prop_known_unhealthy(struct prop_ctx *c, struct prop_health *h,
                           const struct object *set, int ordinal,
@@ -212,9 +222,22 @@ bool prop_known_unhealthy(struct prop_ctx *c, struct prop_health *h,
   int32_t mrs = set->u.sts.spec.min_ready_seconds;
   if (!prop_available(pod, mrs, now)) {
     *why = "is not yet available (minReadySeconds)";
+    if (strmap_get(h->unavailable_from, key, &since))
+      return now - since > PROP_STALENESS;
     return now - pod->u.pod.status.ready.last_transition_time > PROP_STALENESS;
   }
   return false;
+}
+
+bool prop_known_unavailable_for_update(struct prop_ctx *c,
+                                       struct prop_health *h,
+                                       const struct object *set, int ordinal,
+                                       const char **why)
+{
+  if (prop_minor(c) <= 33 &&
+      prop_healthy_now(prop_set_pod(prop_api(c), set, ordinal)))
+    return false;
+  return prop_known_unhealthy(c, h, set, ordinal, why);
 }
 
 bool prop_spec_recently_changed(struct prop_ctx *c, struct prop_health *h,
