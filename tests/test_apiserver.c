@@ -435,6 +435,35 @@ static void an_update_that_changes_nothing_writes_nothing(void **state)
   assert_int_equal(l.nr, 0);
 }
 
+/* ValidateStatefulSetStatus: what the controller's per-deletion
+ * decrement can produce with three revisions is refused (B12). */
+static void negative_statefulset_status_counts_are_invalid(void **state)
+{
+  struct fx *f = *state;
+  const struct object *v1 = create_sts(f, "web"), *v2;
+  struct object o = *v1;
+
+  o.u.sts.status.replicas = 3;
+  o.u.sts.status.current_replicas = -1;
+  assert_int_equal(api_update_status(f->api, "test", &o, NULL), API_INVALID);
+  assert_string_equal(api_last_error(f->api),
+                      "StatefulSet.apps \"web\" is invalid: "
+                      "status.currentReplicas: Invalid value: -1: must be "
+                      "greater than or equal to 0");
+  o.u.sts.status.current_replicas = 0;
+  o.u.sts.status.has_collision_count = true;
+  o.u.sts.status.collision_count = 2;
+  assert_int_equal(api_update_status(f->api, "test", &o, &v2), API_OK);
+  o = *v2;
+  o.u.sts.status.collision_count = 1;
+  assert_int_equal(api_update_status(f->api, "test", &o, NULL), API_INVALID);
+  assert_non_null(strstr(api_last_error(f->api), "cannot be decremented"));
+  /* a plain update ignores status, so it is not judged */
+  o = *v2;
+  o.u.sts.status.ready_replicas = -4;
+  assert_int_equal(api_update(f->api, "test", &o, NULL), API_OK);
+}
+
 static void status_updates_never_bump_generation(void **state)
 {
   struct fx *f = *state;
@@ -1415,6 +1444,7 @@ int main(void)
       T(generation_moves_only_with_the_spec),
       T(an_update_that_changes_nothing_writes_nothing),
       T(status_updates_never_bump_generation),
+      T(negative_statefulset_status_counts_are_invalid),
       T(statefulset_immutable_fields_are_refused),
       T(pod_spec_is_immutable_but_images_and_binding),
       T(claim_spec_is_immutable_but_volume_name_once),

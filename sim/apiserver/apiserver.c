@@ -909,6 +909,57 @@ static enum api_status check_sc(struct api *api, const struct object *cur,
   return invalid(api, KIND_STORAGECLASS, cur->meta.name, what);
 }
 
+/*
+ * ValidateStatefulSetStatus (status and patch writes): counts, the
+ * observed generation and the collision count may not be negative, and
+ * the collision count may not go down (ValidateStatefulSetStatusUpdate).
+ * This is what refuses the controller's "currentReplicas: -1" when a
+ * rolling update deletes a pod of a third revision (reference section
+ * 7.1: the decrement is per deletion; B12). SIMPLIFIED: the relations
+ * upstream also checks (readyReplicas <= replicas, ...) are left to the
+ * property checker (status.consistent), and only the first error is
+ * reported where upstream lists them all.
+ */
+static enum api_status check_sts_status(struct api *api,
+                                        const struct object *cur,
+                                        const struct object *nw)
+{
+  const struct statefulset_status *st = &nw->u.sts.status;
+  const struct {
+    const char *field;
+    int64_t v;
+  } counts[] = {
+      {"replicas", st->replicas},
+      {"readyReplicas", st->ready_replicas},
+      {"currentReplicas", st->current_replicas},
+      {"updatedReplicas", st->updated_replicas},
+      {"availableReplicas", st->available_replicas},
+      {"observedGeneration", st->observed_generation},
+      {"collisionCount", st->has_collision_count ? st->collision_count : 0},
+  };
+  char detail[160];
+
+  for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+    if (counts[i].v >= 0)
+      continue;
+    snprintf(detail, sizeof(detail),
+             "status.%s: Invalid value: %lld: must be greater than or equal "
+             "to 0",
+             counts[i].field, (long long)counts[i].v);
+    return invalid(api, KIND_STATEFULSET, cur->meta.name, detail);
+  }
+  if (cur->u.sts.status.has_collision_count &&
+      (st->has_collision_count ? st->collision_count : 0) <
+          cur->u.sts.status.collision_count) {
+    snprintf(detail, sizeof(detail),
+             "status.collisionCount: Invalid value: %d: cannot be "
+             "decremented",
+             st->has_collision_count ? st->collision_count : 0);
+    return invalid(api, KIND_STATEFULSET, cur->meta.name, detail);
+  }
+  return API_OK;
+}
+
 static enum api_status check_immutable(struct api *api,
                                        const struct object *cur,
                                        const struct object *nw)
@@ -1013,6 +1064,9 @@ static enum api_status write_update(struct api *api, const struct object *cur,
     if (nw->kind != cur->kind || !str_eq(nw->meta.name, cur->meta.name))
       SIM_BUG("an admission plugin changed the kind or name");
   }
+  if (mode != UPD_UPDATE && cur->kind == KIND_STATEFULSET &&
+      (st = check_sts_status(api, cur, nw)) != API_OK)
+    return st;
   keep_identity(nw, cur);
   if (mode == UPD_STATUS) {
     /* metadata and spec are the stored ones by construction */
