@@ -43,6 +43,8 @@ enum fuzz_param_id {
   FP_GRACE,        /* gracePeriod: delete-pod, seconds */
   FP_PERCENT,      /* percent: api-errors, share of writes that fail */
   FP_BROKEN,       /* broken: set-image, 0..1 (1 = a declared-broken image) */
+  FP_CONTROLLER,   /* controller: watch-delay, 0..1 (1 = the StatefulSet
+                      controller's caches lag) */
   FP_COUNT
 };
 

@@ -365,11 +365,13 @@ static void arrive(struct gen *g, const struct fuzz_kind *k, simtime t)
     size_t n = sizeof(delayed_components) / sizeof(delayed_components[0]);
     a.duration = draw(g, FP_DURATION, fuzz__param(k, FP_DURATION));
     a.delay = draw(g, FP_DELAY, fuzz__param(k, FP_DELAY));
-    /* Half the time the StatefulSet controller: its stale caches are
-     * where the interesting bugs live (reference section 9, B17). */
-    a.component = rng_range(g->r, 0, 1)
+    /* The StatefulSet controller when the profile asks (controller: 1,
+     * or 0..1 for half the time): its stale caches are where the
+     * interesting bugs live (reference section 9, B17). */
+    int64_t which = rng_range(g->r, 0, (int64_t)n - 1);
+    a.component = draw(g, FP_CONTROLLER, fuzz__param(k, FP_CONTROLLER))
                       ? "statefulset-controller"
-                      : delayed_components[rng_range(g->r, 0, (int64_t)n - 1)];
+                      : delayed_components[which];
     emit(g, a);
     fault(g, t, a.duration, k->kind);
     return;

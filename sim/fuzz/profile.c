@@ -38,7 +38,8 @@ static const struct fuzz__kind_info kinds[] = {
     {ACTION_SCALE, SIM_MIN(120), B(FP_REPLICAS), -1, true},
     {ACTION_SET_IMAGE, SIM_MIN(120), B(FP_BROKEN), -1, true},
     {ACTION_API_ERRORS, SIM_MIN(120), B(FP_DURATION) | B(FP_PERCENT), -1, true},
-    {ACTION_WATCH_DELAY, SIM_MIN(120), B(FP_DURATION) | B(FP_DELAY), -1, true},
+    {ACTION_WATCH_DELAY, SIM_MIN(120),
+     B(FP_DURATION) | B(FP_DELAY) | B(FP_CONTROLLER), -1, true},
     {ACTION_RESTART_CONTROLLER, SIM_MIN(240), 0, -1, true},
     {ACTION_DELETE_PVC, 0, 0, -1, true},
     {ACTION_DELETE_STATEFULSET, 0, 0, -1, false},
@@ -47,10 +48,11 @@ static const struct fuzz__kind_info kinds[] = {
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
 
 static const char *const param_names[FP_COUNT] = {
-    [FP_DOWN_FOR] = "downFor", [FP_DURATION] = "duration",
-    [FP_DELAY] = "delay",      [FP_REPLICAS] = "replicas",
-    [FP_FORCE] = "force",      [FP_GRACE] = "gracePeriod",
-    [FP_PERCENT] = "percent",  [FP_BROKEN] = "broken",
+    [FP_DOWN_FOR] = "downFor",      [FP_DURATION] = "duration",
+    [FP_DELAY] = "delay",           [FP_REPLICAS] = "replicas",
+    [FP_FORCE] = "force",           [FP_GRACE] = "gracePeriod",
+    [FP_PERCENT] = "percent",       [FP_BROKEN] = "broken",
+    [FP_CONTROLLER] = "controller",
 };
 
 const struct fuzz__kind_info *fuzz__kind_info(enum action_kind k)
@@ -106,6 +108,11 @@ struct fuzz_range fuzz__param(const struct fuzz_kind *k, enum fuzz_param_id id)
     return range(20, 100);
   case FP_BROKEN:
     return range(0, 1);
+  case FP_CONTROLLER:
+    /* The properties judge ordering on the ground truth, and a controller
+     * acting on a stale cache breaks that as upstream does (B17): lag it
+     * only when the profile asks. */
+    return range(0, 0);
   case FP_REPLICAS: /* per set: 1 .. its replicas + 2 (gen.c) */
   case FP_GRACE:    /* the pod's own grace period */
   default:
@@ -254,8 +261,8 @@ static int decode_fault(struct fuzz_profile *p, const struct fuzz_fault *f,
                              ? "expected a count range such as 0..6"
                              : "expected a duration range such as 1m..30m",
                          d);
-    int64_t max = id == FP_PERCENT                      ? 100
-                  : id == FP_FORCE || id == FP_BROKEN   ? 1
+    int64_t max = id == FP_PERCENT ? 100
+                  : id == FP_FORCE || id == FP_BROKEN || id == FP_CONTROLLER ? 1
                   : id == FP_REPLICAS || id == FP_GRACE ? INT32_MAX
                                                         : INT64_MAX;
     if (fp->hi > max) {
