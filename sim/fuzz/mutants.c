@@ -29,7 +29,7 @@ static const struct mutant_info registry[] = {
     {MUTANT_CTL_B7,
      "terminal pods are deleted on every pass and recreated in the same "
      "pass",
-     "update.terminal-pods", "statefulset-controller", "B7 (#122709)", false},
+     "update.terminal-pods", "statefulset-controller", "B7 (#122709)", true},
     {MUTANT_CTL_B8,
      "a Pending pod's missing claim is not recreated (claims are made only "
      "with the pod)",
@@ -46,7 +46,7 @@ static const struct mutant_info registry[] = {
     {MUTANT_CTL_B17,
      "the pod cache lags the API: scale-up proceeds on a readiness that is "
      "no longer true",
-     "order.create", "statefulset-controller", "B17 (#41889)", false},
+     "order.create", "statefulset-controller", "B17 (#41889)", true},
     {MUTANT_CTL_B19,
      "scale-down waits for every pod to be healthy (the PetSet rule), so a "
      "crash-looping pod blocks it",
@@ -58,15 +58,15 @@ static const struct mutant_info registry[] = {
     {MUTANT_CTL_NO_WAIT_TERMINATING,
      "a replacement pod is created without waiting for the terminating "
      "one to be gone",
-     "identity.unique", "statefulset-controller", "", false},
+     "identity.unique", "statefulset-controller", "", true},
     {MUTANT_CTL_LOWEST_FIRST, "scale-down deletes the lowest ordinal first",
-     "order.scale-down", "statefulset-controller", "", false},
+     "order.scale-down", "statefulset-controller", "", true},
     {MUTANT_CTL_RANDOM_NAMES,
      "pods get random names (generateName) as a ReplicaSet's do",
-     "identity.stable-names", "statefulset-controller", "", false},
+     "identity.stable-names", "statefulset-controller", "", true},
     {MUTANT_CTL_SHARED_CLAIM,
      "every replica mounts one shared claim instead of its own",
-     "storage.stable-claim", "statefulset-controller", "", false},
+     "storage.stable-claim", "statefulset-controller", "", true},
 
     /* Other components. */
     {MUTANT_NLC_FORCE_DELETE,
