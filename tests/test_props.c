@@ -561,6 +561,62 @@ pvc_recreated_flags_a_pending_pod_left_without_its_claim(void **state)
                    "more than 60s");
 }
 
+/* The check looks at a pod again only when something it depends on was
+ * written: here the claim goes after the pod was found complete. */
+static void
+pvc_recreated_flags_a_claim_deleted_under_a_checked_pod(void **state)
+{
+  struct fx *x = *state;
+
+  make_set(x, 1, PMP_PARALLEL);
+  struct object c = fixture_pvc(&x->f, "data-web-0", "standard", 1 << 30);
+  fixture_create(&x->f, &c);
+  struct object p = set_pod(x, "web-0", 0, "web-1");
+  ctl_create(x, &p); /* Pending, with its claim */
+  advance(x, SIM_SEC(1));
+  props_touch(x->p);
+  props_after_event(x->p);
+  assert_int_equal(
+      api_delete(x->f.api, "kubectl", KIND_PVC, "default", "data-web-0", NULL),
+      API_OK);
+  props_after_event(x->p);
+  advance(x, SIM_SEC(61));
+  props_at_end(x->p);
+  assert_violation(x, "liveness.pvc-recreated",
+                   "web-0 has been Pending without its claim data-web-0 for "
+                   "more than 60s");
+}
+
+static bool two_replicas(struct object *o, void *ctx)
+{
+  (void)ctx;
+  o->u.sts.spec.replicas = 2;
+  return true;
+}
+
+/* ... or the set's spec: a scale-up takes a claimless pod into range. */
+static void pvc_recreated_flags_a_pod_a_scale_up_takes_in_range(void **state)
+{
+  struct fx *x = *state;
+
+  make_set(x, 1, PMP_PARALLEL);
+  struct object p = set_pod(x, "web-1", 1, "web-1");
+  ctl_create(x, &p); /* condemned: its missing claim is no one's job */
+  advance(x, SIM_SEC(61));
+  props_touch(x->p);
+  props_after_event(x->p);
+  assert_held(x, "liveness.pvc-recreated");
+  assert_int_equal(api_patch(x->f.api, "kubectl", KIND_STATEFULSET, "default",
+                             "web", 0, two_replicas, NULL, NULL),
+                   API_OK);
+  props_after_event(x->p);
+  advance(x, SIM_SEC(61));
+  props_at_end(x->p);
+  assert_violation(x, "liveness.pvc-recreated",
+                   "web-1 has been Pending without its claim data-web-1 for "
+                   "more than 60s");
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -583,6 +639,8 @@ int main(void)
       T(no_actions_flags_a_create_for_a_deleting_set),
       T(retention_flags_a_condemned_pod_deleted_before_its_claim_ref),
       T(pvc_recreated_flags_a_pending_pod_left_without_its_claim),
+      T(pvc_recreated_flags_a_claim_deleted_under_a_checked_pod),
+      T(pvc_recreated_flags_a_pod_a_scale_up_takes_in_range),
   };
 #undef T
   return cmocka_run_group_tests_name("props", tests, NULL, NULL);
