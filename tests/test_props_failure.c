@@ -821,8 +821,29 @@ static void converges_judges_the_state_that_held_at_the_deadline(void **st)
   run_pod(x, "web-0", "node-1", "10.0.0.4", true);
   assert_violation(x, "liveness.converges",
                    "web has not converged 15m0s after the last action ended "
-                   "(at 0s; not converged since 0s): it converged only at "
-                   "20m0s");
+                   "(at 0s; not converged since 0s): web-0 is Running and "
+                   "not Ready");
+}
+
+static void converges_judges_exemptions_before_the_event(void **st)
+{
+  struct fx *x = *st;
+  struct action del = {.kind = ACTION_DELETE_POD, .pod = "web-0"};
+  struct delete_opts o = DELETE_OPTS_DEFAULT;
+
+  make_set(x, 1);
+  create_pod(x, "web-0", NULL, "web-rev1");
+  run_pod(x, "web-0", "node-1", "10.0.0.4", false);
+  advance(x, SIM_MIN(20));
+  /* A person deletes the pod stuck unready on a healthy node: the set was
+   * not converged, and nothing exempted it, for 5 minutes already. */
+  o.grace_seconds = 0;
+  assert_int_equal(
+      api_delete(x->f.api, "kubectl", KIND_POD, "default", "web-0", &o),
+      API_OK);
+  props_note_action(x->p, &del, now_of(x));
+  step(x);
+  assert_violation(x, "liveness.converges", "web-0 is Running and not Ready");
 }
 
 static void converges_flags_pods_left_at_the_old_revision(void **st)
@@ -879,6 +900,72 @@ static void converges_exempts_a_pod_pinned_to_a_lost_local_volume(void **st)
   bound_claim(x, "data-web-0", "local-1");
   create_pod(x, "web-0", "data-web-0", "web-rev1");
   advance(x, SIM_MIN(30));
+  tick(x);
+  props_at_end(x->p);
+  assert_held(x, "liveness.converges");
+}
+
+static bool cordon(struct object *o, void *ctx)
+{
+  (void)ctx;
+  o->u.node.unschedulable = true;
+  return true;
+}
+
+static void converges_exempts_a_pod_pinned_to_a_cordoned_zone(void **st)
+{
+  struct fx *x = *st;
+  struct object pv = fixture_pv(&x->f, "zonal-1", 1 << 30, "standard");
+  struct node_selector_term *term = arena_calloc(A(x), 1, sizeof(*term));
+  struct selector_req *req = arena_calloc(A(x), 1, sizeof(*req));
+  const char **vals = arena_calloc(A(x), 1, sizeof(*vals));
+
+  /* A zonal disk in zone b, whose only node (node-2) is drained. */
+  vals[0] = "b";
+  *req =
+      (struct selector_req){"topology.kubernetes.io/zone", SEL_IN, {vals, 1}};
+  term->exprs = req;
+  term->exprs_nr = 1;
+  pv.u.pv.spec.node_affinity = (struct node_selector){term, 1};
+  fixture_create(&x->f, &pv);
+  assert_int_equal(api_patch(x->f.api, "kubectl", KIND_NODE, "", "node-2", 0,
+                             cordon, NULL, NULL),
+                   API_OK);
+  make_set(x, 1);
+  bound_claim(x, "data-web-0", "zonal-1");
+  create_pod(x, "web-0", "data-web-0", "web-rev1");
+  advance(x, SIM_MIN(30));
+  tick(x);
+  props_at_end(x->p);
+  assert_held(x, "liveness.converges");
+}
+
+static void converges_keeps_an_exemption_the_event_ends(void **st)
+{
+  struct fx *x = *st;
+  struct action del = {.kind = ACTION_DELETE_POD, .pod = "web-0", .force = 1};
+
+  make_set(x, 1);
+  create_pod(x, "web-0", NULL, "web-rev1");
+  run_pod(x, "web-0", "node-2", "10.0.0.4", true);
+  assert_int_equal(api_patch(x->f.api, "node-controller", KIND_NODE, "",
+                             "node-2", 0, node_unknown, NULL, NULL),
+                   API_OK);
+  step(x);
+  advance(x, SIM_MIN(20));
+  /* Stuck on a lost node - the documented state - until a person force
+   * deletes it: the event that ends the stuck state must not make it look
+   * like a failure. */
+  struct delete_opts o = DELETE_OPTS_DEFAULT;
+  o.grace_seconds = 0;
+  assert_int_equal(
+      api_delete(x->f.api, "kubectl", KIND_POD, "default", "web-0", &o),
+      API_OK);
+  props_note_action(x->p, &del, now_of(x)); /* as the world: same event */
+  step(x);
+  create_pod(x, "web-0", NULL, "web-rev1");
+  run_pod(x, "web-0", "node-1", "10.0.0.7", true);
+  advance(x, SIM_MIN(20));
   tick(x);
   props_at_end(x->p);
   assert_held(x, "liveness.converges");
@@ -974,9 +1061,12 @@ int main(void)
       T(converges_flags_a_pod_never_ready_on_a_healthy_node),
       T(converges_counts_from_the_last_action),
       T(converges_judges_the_state_that_held_at_the_deadline),
+      T(converges_judges_exemptions_before_the_event),
       T(converges_flags_pods_left_at_the_old_revision),
       T(converges_exempts_a_pod_stuck_on_a_lost_node),
       T(converges_exempts_a_pod_pinned_to_a_lost_local_volume),
+      T(converges_exempts_a_pod_pinned_to_a_cordoned_zone),
+      T(converges_keeps_an_exemption_the_event_ends),
       T(converges_exempts_an_image_declared_never_ready),
       T(converges_exempts_an_app_failing_readiness_on_purpose),
       T(converges_flags_an_extra_condemned_pod),

@@ -897,7 +897,11 @@ struct lv_state {
   VEC(struct lv_set) sets;
   simtime fault_end; /* end of the last action's effect seen */
   size_t actions_seen;
+  bool wrote; /* the event running now wrote (it was judged then) */
 };
+
+static void lv_settle(struct prop_ctx *c, struct lv_state *s,
+                      const struct object *old, const struct object *now);
 
 static struct lv_set *lv_find(struct lv_state *s, uint64_t uid)
 {
@@ -968,7 +972,10 @@ static void lv_write(struct prop_ctx *c, void *st, enum watch_type t,
   const struct object *o = now ? now : old;
   struct lv_set *e;
 
-  (void)c;
+  if (!s->wrote) {
+    s->wrote = true;
+    lv_settle(c, s, old, now); /* the state before this event's writes */
+  }
   switch (o->kind) {
   case KIND_STATEFULSET:
     if (t == WATCH_ADDED) {
@@ -1013,6 +1020,7 @@ struct lv_scan {
   const char *reason;           /* exemption: why */
   const struct object *bad;     /* the first pod not converged */
   struct prop_ctx *c;
+  const struct lv_view *v;
   char *buf;
   size_t n;
 };
@@ -1087,36 +1095,134 @@ static bool has_taint(const struct object *node, const char *key)
   return false;
 }
 
+/*
+ * The store as the judgement must see it. lv_settle() runs at the first
+ * write of an event, when the store already holds that write: the view
+ * shows the written object at its previous version (absent if it was
+ * just created), so the state judged is the one that held until then.
+ */
+struct lv_view {
+  struct api *api;
+  const struct object *old, *now; /* the event's first write, or NULL */
+};
+
+static bool view_is(const struct lv_view *v, enum obj_kind k, const char *ns,
+                    const char *name)
+{
+  const struct object *o = v->now ? v->now : v->old;
+
+  return o && o->kind == k &&
+         !strcmp(o->meta.namespace_ ? o->meta.namespace_ : "", ns ? ns : "") &&
+         !strcmp(o->meta.name, name);
+}
+
+static const struct object *view_get(const struct lv_view *v, enum obj_kind k,
+                                     const char *ns, const char *name)
+{
+  if (view_is(v, k, ns, name))
+    return v->old;
+  return api_get(v->api, k, ns, name);
+}
+
+struct view_list {
+  const struct lv_view *v;
+  api_visit_fn *fn;
+  void *ctx;
+  bool seen;
+};
+
+static bool view_visit(const struct object *o, void *ctx)
+{
+  struct view_list *vl = ctx;
+
+  if (vl->v->now && o == vl->v->now) {
+    vl->seen = true;
+    return vl->v->old ? vl->fn(vl->v->old, vl->ctx) : true;
+  }
+  return vl->fn(o, vl->ctx);
+}
+
+/* api_list through the view; a deleted object's old version comes last. */
+static void view_list(const struct lv_view *v, enum obj_kind k, const char *ns,
+                      api_visit_fn *fn, void *ctx)
+{
+  struct view_list vl = {v, fn, ctx, false};
+  const struct object *o = v->now ? v->now : v->old;
+
+  api_list(v->api, k, ns, NULL, view_visit, &vl);
+  if (!vl.seen && v->old && o->kind == k &&
+      (!ns || !*ns || !strcmp(ns, o->meta.namespace_)) &&
+      !api_get(v->api, k, o->meta.namespace_, o->meta.name))
+    fn(v->old, ctx);
+}
+
+/* Whether one of pod's tolerations covers taint (effect and key/value). */
+static bool tolerates(const struct object *pod, const struct taint *t)
+{
+  const struct pod_spec *ps = &pod->u.pod.spec;
+
+  for (size_t i = 0; i < ps->tolerations_nr; i++) {
+    const struct toleration *tl = &ps->tolerations[i];
+    if (!tl->any_effect && tl->effect != t->effect)
+      continue;
+    if (!tl->key || !*tl->key) {
+      if (tl->op == TOLERATE_EXISTS)
+        return true;
+      continue;
+    }
+    if (strcmp(tl->key, t->key))
+      continue;
+    if (tl->op == TOLERATE_EXISTS ||
+        !strcmp(tl->value ? tl->value : "", t->value ? t->value : ""))
+      return true;
+  }
+  return false;
+}
+
 struct node_scan {
+  const struct object *pod;
   const struct node_selector *aff;
   bool any;
 };
 
-static bool visit_ready_node(const struct object *n, void *ctx)
+/*
+ * A node the pod could be placed on as far as node state goes: Ready, not
+ * cordoned, and no NoSchedule or NoExecute taint it does not tolerate.
+ */
+static bool visit_usable_node(const struct object *n, void *ctx)
 {
   struct node_scan *ns = ctx;
 
-  if (n->u.node.ready.status == COND_TRUE &&
-      node_selector_matches(ns->aff, n->meta.name, &n->meta.labels)) {
-    ns->any = true;
-    return false;
+  if (n->u.node.ready.status != COND_TRUE || n->u.node.unschedulable ||
+      !node_selector_matches(ns->aff, n->meta.name, &n->meta.labels))
+    return true;
+  for (size_t i = 0; i < n->u.node.taints_nr; i++) {
+    const struct taint *t = &n->u.node.taints[i];
+    if (t->effect != TAINT_PREFER_NO_SCHEDULE && !tolerates(ns->pod, t))
+      return true;
   }
-  return true;
+  ns->any = true;
+  return false;
 }
 
-/* A claim of the Pending pod whose PV no Ready node may use, or NULL. */
-static const char *pinned_to_lost_node(struct api *api,
+/* A claim of the Pending pod whose PV no usable node may take, or NULL. */
+static const char *pinned_to_lost_node(const struct lv_view *v,
                                        const struct object *pod)
 {
   const struct pod_spec *ps = &pod->u.pod.spec;
 
   for (size_t i = 0; i < ps->volumes_nr; i++) {
-    const char *pvn = claim_pv(api, pod, &ps->volumes[i]);
-    const struct object *pv = pvn ? api_get(api, KIND_PV, "", pvn) : NULL;
+    const struct pod_volume *pvol = &ps->volumes[i];
+    if (pvol->source != VOLSRC_PVC || !pvol->claim_name)
+      continue;
+    const struct object *pvc =
+        view_get(v, KIND_PVC, pod->meta.namespace_, pvol->claim_name);
+    const char *pvn = pvc ? pvc->u.pvc.spec.volume_name : NULL;
+    const struct object *pv = pvn ? view_get(v, KIND_PV, "", pvn) : NULL;
     if (!pv || !pv->u.pv.spec.node_affinity.terms_nr)
       continue;
-    struct node_scan ns = {&pv->u.pv.spec.node_affinity, false};
-    api_list(api, KIND_NODE, "", NULL, visit_ready_node, &ns);
+    struct node_scan ns = {pod, &pv->u.pv.spec.node_affinity, false};
+    view_list(v, KIND_NODE, "", visit_usable_node, &ns);
     if (!ns.any)
       return pvn;
   }
@@ -1157,13 +1263,16 @@ static bool visit_lower_condemned(const struct object *o, void *ctx)
  *     #137666), except with the MaxUnavailableStatefulSet gate before 1.37,
  *     where broken old pods exhaust the budget (#137409, B2).
  */
-static bool unready_pod_holds(struct prop_ctx *c, const struct object *pod)
+static bool unready_pod_holds(struct prop_ctx *c, const struct lv_view *v,
+                              const struct object *pod)
 {
   struct api *api = prop_api(c);
-  const struct object *set = prop_controller_set(api, pod);
+  const struct owner_ref *r = meta_controller_ref(&pod->meta);
+  const struct object *set =
+      r ? view_get(v, KIND_STATEFULSET, pod->meta.namespace_, r->name) : NULL;
   int ord = prop_parse_ordinal(pod->meta.name, NULL);
 
-  if (!set || ord < 0)
+  if (!set || set->meta.uid != r->uid || ord < 0)
     return true;
   const struct statefulset_spec *sp = &set->u.sts.spec;
   bool parallel = sp->pod_management_policy == PMP_PARALLEL;
@@ -1171,8 +1280,7 @@ static bool unready_pod_holds(struct prop_ctx *c, const struct object *pod)
     struct lower_scan ls = {set, ord, false};
     if (parallel)
       return false;
-    api_list(api, KIND_POD, pod->meta.namespace_, NULL, visit_lower_condemned,
-             &ls);
+    view_list(v, KIND_POD, pod->meta.namespace_, visit_lower_condemned, &ls);
     return ls.found;
   }
   if (!parallel || sp->update_strategy != UPDATE_ROLLING ||
@@ -1185,15 +1293,14 @@ static bool unready_pod_holds(struct prop_ctx *c, const struct object *pod)
 }
 
 /* Why pod is in a documented stuck state, into buf; or NULL. */
-static const char *stuck_reason(struct prop_ctx *c, const struct object *pod,
-                                char *buf, size_t n)
+static const char *stuck_reason(struct prop_ctx *c, const struct lv_view *v,
+                                const struct object *pod, char *buf, size_t n)
 {
-  struct api *api = prop_api(c);
   const char *node = pod->u.pod.spec.node_name, *what;
   const struct scenario *sc = prop_scenario(c);
 
   if (node && *node) {
-    const struct object *no = api_get(api, KIND_NODE, "", node);
+    const struct object *no = view_get(v, KIND_NODE, "", node);
     if (no && no->u.node.ready.status != COND_TRUE &&
         !has_taint(no, OUT_OF_SERVICE)) {
       snprintf(buf, n,
@@ -1204,21 +1311,21 @@ static const char *stuck_reason(struct prop_ctx *c, const struct object *pod,
       return buf;
     }
   } else if (pod->u.pod.status.phase == POD_PENDING &&
-             (what = pinned_to_lost_node(api, pod))) {
+             (what = pinned_to_lost_node(v, pod))) {
     snprintf(buf, n,
              "%s is Pending: its volume %s is pinned to nodes none of which "
-             "is Ready (reference 4.6)",
+             "is Ready and schedulable (reference 4.6)",
              pod->meta.name, what);
     return buf;
   }
-  if (sc && (what = broken_image(sc, pod)) && unready_pod_holds(c, pod)) {
+  if (sc && (what = broken_image(sc, pod)) && unready_pod_holds(c, v, pod)) {
     snprintf(buf, n,
              "%s runs image %s, which the scenario declares never "
              "Ready (statefulset-controller 6.5)",
              pod->meta.name, what);
     return buf;
   }
-  if (readiness_failed(c, pod) && unready_pod_holds(c, pod)) {
+  if (readiness_failed(c, pod) && unready_pod_holds(c, v, pod)) {
     snprintf(buf, n, "the app of %s was made to fail its readiness probe",
              pod->meta.name);
     return buf;
@@ -1235,7 +1342,7 @@ static bool lv_scan_pod(const struct object *o, void *ctx)
     return true;
   if (!sc->bad && !lv_good(sc->e, o))
     sc->bad = o;
-  if ((sc->reason = stuck_reason(sc->c, o, sc->buf, sc->n))) {
+  if ((sc->reason = stuck_reason(sc->c, sc->v, o, sc->buf, sc->n))) {
     sc->blocked = o;
     return false;
   }
@@ -1243,15 +1350,13 @@ static bool lv_scan_pod(const struct object *o, void *ctx)
 }
 
 /* What keeps e from being converged, for the message. */
-static void lv_describe(struct prop_ctx *c, const struct lv_set *e,
+static void lv_describe(const struct lv_view *v, const struct lv_set *e,
                         const struct object *bad, char *buf, size_t n)
 {
-  struct api *api = prop_api(c);
-
   for (int32_t k = e->start; k < e->start + e->replicas; k++) {
     char name[300];
     snprintf(name, sizeof(name), "%s-%d", e->name, k);
-    const struct object *p = api_get(api, KIND_POD, e->ns, name);
+    const struct object *p = view_get(v, KIND_POD, e->ns, name);
     if (!p) {
       snprintf(buf, n, "%s does not exist", name);
       return;
@@ -1281,11 +1386,12 @@ static void lv_describe(struct prop_ctx *c, const struct lv_set *e,
  * Judges the state that held from the last after_event until `until`:
  * a set not converged past the deadline, and not exempt, fails.
  */
-static void lv_judge(struct prop_ctx *c, struct lv_state *s, simtime until)
+static void lv_judge(struct prop_ctx *c, const struct lv_view *v,
+                     struct lv_state *s, simtime until)
 {
   simtime bound = prop_timing(c, TIMING_CONVERGE_BOUND);
   simtime deadline = s->fault_end + bound;
-  char a[32], b[32], d[32], u[32], why[1024], stuck[400];
+  char a[32], b[32], u[32], why[1024], stuck[400];
 
   if (deadline >= until)
     return;
@@ -1297,16 +1403,12 @@ static void lv_judge(struct prop_ctx *c, struct lv_state *s, simtime until)
       lv_recount(c, e);
     if (e->gone)
       continue;
-    struct lv_scan sc = {.e = e, .c = c, .buf = stuck, .n = sizeof(stuck)};
-    api_list(prop_api(c), KIND_POD, e->ns, NULL, lv_scan_pod, &sc);
+    struct lv_scan sc = {
+        .e = e, .c = c, .v = v, .buf = stuck, .n = sizeof(stuck)};
+    view_list(v, KIND_POD, e->ns, lv_scan_pod, &sc);
     if (sc.blocked)
       continue; /* a documented stuck state: not a liveness failure */
-    if (e->good == e->replicas && e->total == e->replicas)
-      /* This event converged it: the state before held past the deadline. */
-      snprintf(why, sizeof(why), "it converged only at %s",
-               dur(prop_now(c), d, sizeof(d)));
-    else
-      lv_describe(c, e, sc.bad, why, sizeof(why));
+    lv_describe(v, e, sc.bad, why, sizeof(why));
     char objs[700];
     snprintf(objs, sizeof(objs), "StatefulSet/%s", e->name);
     prop_violate(c, objs,
@@ -1319,28 +1421,69 @@ static void lv_judge(struct prop_ctx *c, struct lv_state *s, simtime until)
   }
 }
 
+/* Moves the deadline to the end of the actions carried out since. */
+static void lv_take_actions(struct prop_ctx *c, struct lv_state *s)
+{
+  size_t nr;
+  const struct prop_action *pa = prop_actions(c, &nr);
+
+  if (nr == s->actions_seen)
+    return;
+  for (size_t i = s->actions_seen; i < nr; i++)
+    if (pa[i].until > s->fault_end)
+      s->fault_end = pa[i].until;
+  s->actions_seen = nr;
+  for (size_t i = 0; i < s->sets.nr; i++)
+    s->sets.v[i].reported = false;
+}
+
+/*
+ * Judges the state that held until now (or until the first action carried
+ * out since, which moves the deadline), then takes in the new actions.
+ */
+static void lv_judge_until_now(struct prop_ctx *c, const struct lv_view *v,
+                               struct lv_state *s)
+{
+  size_t nr;
+  const struct prop_action *pa = prop_actions(c, &nr);
+  simtime until = prop_now(c);
+
+  if (nr > s->actions_seen && pa[s->actions_seen].at < until)
+    until = pa[s->actions_seen].at;
+  lv_judge(c, v, s, until);
+  lv_take_actions(c, s);
+}
+
+/*
+ * Once per event, before anything the event writes: the state judged is
+ * the one that held since the last event (and the exemptions are those of
+ * that state - an action that removes a stuck pod must not hide that the
+ * set was stuck). The first write of an event calls it, with the written
+ * object's versions for the view; an event that wrote nothing is judged
+ * in after_event, where the store is still as it was.
+ */
+static void lv_settle(struct prop_ctx *c, struct lv_state *s,
+                      const struct object *old, const struct object *now)
+{
+  struct lv_view v = {prop_api(c), old, now};
+
+  if (prop_scenario(c))
+    lv_judge_until_now(c, &v, s);
+}
+
 static void lv_after(struct prop_ctx *c, void *st)
 {
   struct lv_state *s = st;
-  size_t nr;
-  const struct prop_action *pa = prop_actions(c, &nr);
-  simtime now = prop_now(c), until = now;
+  simtime now = prop_now(c);
 
   if (!prop_scenario(c))
     return; /* fault times unknown: nothing to judge against */
-  /* Judge the state before this event over the time it held, up to the
-   * first action carried out since (which moves the deadline). */
-  if (nr > s->actions_seen && pa[s->actions_seen].at < until)
-    until = pa[s->actions_seen].at;
-  lv_judge(c, s, until);
-  if (nr > s->actions_seen) {
-    for (size_t i = s->actions_seen; i < nr; i++)
-      if (pa[i].until > s->fault_end)
-        s->fault_end = pa[i].until;
-    s->actions_seen = nr;
-    for (size_t i = 0; i < s->sets.nr; i++)
-      s->sets.v[i].reported = false;
-  }
+  if (!s->wrote)
+    lv_settle(c, s, NULL, NULL); /* an event without writes (an action) */
+  s->wrote = false;
+  /* An action of this event (told after its writes) moves the deadline
+   * now: the state before it was judged when the event began. */
+  lv_take_actions(c, s);
   for (size_t i = 0; i < s->sets.nr; i++) {
     struct lv_set *e = &s->sets.v[i];
     if (e->gone)
@@ -1356,9 +1499,11 @@ static void lv_after(struct prop_ctx *c, void *st)
 
 static void lv_end(struct prop_ctx *c, void *st)
 {
+  struct lv_view v = {prop_api(c), NULL, NULL};
+
   if (!prop_scenario(c))
     return;
-  lv_judge(c, st, prop_now(c));
+  lv_judge_until_now(c, &v, st);
 }
 
 static void lv_release(void *st)
