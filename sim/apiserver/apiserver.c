@@ -458,11 +458,12 @@ static enum api_status admit(struct api *api, struct object *o,
 {
   for (size_t i = 0; i < api->admissions.nr; i++) {
     const struct api__admission *a = &api->admissions.v[i];
-    char msg[sizeof(api->last_error)] = "";
+    char msg[sizeof(api->last_error)];
     enum api_status st;
 
     if (a->kind != o->kind || (old && !a->on_update))
       continue;
+    msg[0] = '\0'; /* not the whole buffer: this runs on every write */
     st = a->fn(api, o, old, a->ctx, msg, sizeof(msg));
     if (st != API_OK)
       return fail(api, st, "%s", msg[0] ? msg : "admission denied the request");
