@@ -460,7 +460,7 @@ struct fuzz_campaign_opts {
   int verbosity;     /* -1 quiet, 0 progress, 1 more */
   bool progress_tty; /* stderr is a terminal: a bar */
   FILE *progress;    /* stderr */
-  fuzz_clock_fn *clock;
+  fuzz_clock_fn *wall_clock;
   struct fuzz_run_opts run;
   /* set by a SIGINT handler: stop, aggregate what finished */
   volatile int *interrupted;
@@ -484,7 +484,7 @@ int fuzz_campaign(const struct fuzz_profile *p,
 
 /* What only the CLI may provide (house style D1). */
 struct fuzz_cli {
-  fuzz_clock_fn *clock;      /* wall seconds (monotonic) */
+  fuzz_clock_fn *wall_clock; /* wall seconds (monotonic) */
   volatile int *interrupted; /* set by the CLI's SIGINT handler */
   bool stderr_tty;           /* progress bar rather than 10% lines */
   unsigned ncpu;             /* -j default */

@@ -426,7 +426,7 @@ static int fuzz_command(const char *name, int argc, char **argv,
   struct sigaction sa = {0};
   long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
   struct fuzz_cli cli = {
-      .clock = wall_seconds,
+      .wall_clock = wall_seconds,
       .interrupted = &interrupted,
       .stderr_tty = isatty(2),
       .ncpu = ncpu > 0 ? (unsigned)ncpu : 1,

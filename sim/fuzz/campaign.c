@@ -17,7 +17,7 @@
  * the lane from the next position. Failure files are written by the
  * parent, for the runs it keeps, from the run's seed (the schedule is
  * drawn again: it is a function of the seed). The wall clock comes from
- * the caller (opts->clock); it only feeds the progress line and runs/s.
+ * the caller (opts->wall_clock); it only feeds the progress line and runs/s.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -386,9 +386,9 @@ static void progress(struct camp *c, bool final)
   const struct fuzz_campaign_opts *o = c->o;
   double now, rate;
 
-  if (o->verbosity < 0 || !o->progress || !o->clock || !c->count)
+  if (o->verbosity < 0 || !o->progress || !o->wall_clock || !c->count)
     return;
-  now = o->clock();
+  now = o->wall_clock();
   rate = now > c->t0 ? (double)c->received / (now - c->t0) : 0;
   if (o->progress_tty) {
     if (!final && now - c->last_draw < 0.1)
@@ -630,7 +630,7 @@ int fuzz_campaign(const struct fuzz_profile *p,
     c.lanes_nr = c.count ? (size_t)c.count : 1;
   c.lanes = xcalloc(c.lanes_nr, sizeof(*c.lanes));
   fuzz_schedule_init(&c.sc);
-  c.t0 = oo.clock ? oo.clock() : 0;
+  c.t0 = oo.wall_clock ? oo.wall_clock() : 0;
   for (size_t i = 0; i < c.lanes_nr; i++) {
     c.lanes[i].len =
         c.count > i ? (c.count - i + c.lanes_nr - 1) / c.lanes_nr : 0;
@@ -669,7 +669,7 @@ int fuzz_campaign(const struct fuzz_profile *p,
   progress(&c, true);
   if (oo.shrink && !*oo.interrupted)
     shrink_all(&c);
-  sum->wall_seconds = oo.clock ? oo.clock() - c.t0 : 0;
+  sum->wall_seconds = oo.wall_clock ? oo.wall_clock() - c.t0 : 0;
   for (size_t i = 0; i < c.lanes_nr; i++) {
     struct lane *l = &c.lanes[i];
     for (size_t k = l->head; k < l->q.nr; k++)

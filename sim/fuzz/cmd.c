@@ -329,7 +329,7 @@ int fuzz_cli_fuzz(int argc, char **argv, const struct fuzz_cli *cli)
   o.verbosity = c.verbosity;
   o.progress_tty = cli->stderr_tty;
   o.progress = stderr;
-  o.clock = cli->clock;
+  o.wall_clock = cli->wall_clock;
   o.interrupted = cli->interrupted;
   o.run.mutant = c.mutant;
   o.run.properties = selection(&c);
