@@ -60,6 +60,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mutants.h"
 #include "rng.h"
 #include "storage_int.h"
 
@@ -127,6 +128,10 @@ struct ad_node {
 
 struct ad {
   struct cluster_env env;
+  /* mutant MUTANT_AD_MULTI_ATTACH (mutants.h): every volume is treated as
+   * multi-attachable, so an RWO volume is attached to a second node
+   * without waiting for its detach from the first */
+  bool mut_multi_attach;
   struct api *api;
   struct engine *engine;
   struct arena *arena;
@@ -832,7 +837,7 @@ static void reconcile(struct ad *ad, struct ad_vol *v)
       wake_at(ad, v, a->retry_at);
       continue;
     }
-    if (!v->multi) {
+    if (!v->multi && !ad->mut_multi_attach) {
       for (size_t j = 0; j < v->at.nr; j++) {
         if (j == i)
           continue;
@@ -1306,6 +1311,7 @@ void *attachdetach_start(const struct cluster_env *env)
   ad->engine = api_engine(env->api);
   ad->arena = api_arena(env->api);
   ad->t = &env->s->timings;
+  ad->mut_multi_attach = mutant_on(env->mutant, MUTANT_AD_MULTI_ATTACH);
   ad->force_healthy_too = env->s->kubernetes_minor < 25;
   ad->force_disabled =
       env->s->kubernetes_minor >= 30 &&

@@ -81,7 +81,7 @@ static const struct mutant_info registry[] = {
     {MUTANT_AD_MULTI_ATTACH,
      "the attach/detach controller attaches an RWO volume to a second node "
      "without waiting for the detach",
-     "storage.single-attach", "attachdetach-controller", "", false},
+     "storage.single-attach", "attachdetach-controller", "", true},
     {MUTANT_API_STATUS_RESET,
      "the StatefulSet /status subresource keeps the stored status (the "
      "main resource's strategy reused): status writes are lost",
