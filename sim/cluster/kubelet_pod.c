@@ -542,6 +542,22 @@ static bool patch_pod_status(struct object *o, void *ctx)
   return true;
 }
 
+/*
+ * After a 409 on a write with a uid precondition: was the pod really
+ * replaced (another uid, or gone), or was it a conflict for another reason
+ * (an injected one, a racing writer)? The status manager does a live GET
+ * before each sync, as upstream's syncPod does; only a replaced pod ends
+ * the kubelet's business with it - anything else is retried.
+ */
+static bool pod_replaced(struct kl_pod *kp)
+{
+  const struct object *cur =
+      api_get(kp->node->ks->api, KIND_POD, kp->obj->meta.namespace_,
+              kp->obj->meta.name);
+
+  return !cur || cur->meta.uid != kp->obj->meta.uid;
+}
+
 static bool write_status(struct kl_pod *kp)
 {
   enum api_status st;
@@ -550,7 +566,8 @@ static bool write_status(struct kl_pod *kp)
     return true;
   st = kl__api_pod_status(kp->node, kp->obj, patch_pod_status, kp);
   /* Gone or replaced by a pod with another uid: nothing to report. */
-  return st == API_OK || st == API_NOT_FOUND || st == API_CONFLICT;
+  return st == API_OK || st == API_NOT_FOUND ||
+         (st == API_CONFLICT && pod_replaced(kp));
 }
 
 /* The status manager's syncBatch runs every 10 s from the kubelet's start:
@@ -604,7 +621,8 @@ static void pod_api_sync(struct kl_pod *kp)
   if (kp->state != KP_FINISHED || !kp->deleting || kp->final_deleted)
     return;
   st = kl__api_pod_final_delete(kp->node, kp->obj);
-  if (st == API_OK || st == API_NOT_FOUND || st == API_CONFLICT) {
+  if (st == API_OK || st == API_NOT_FOUND ||
+      (st == API_CONFLICT && pod_replaced(kp))) {
     kp->final_deleted = true;
     kl__note(kp, "Deleted",
              "kubelet on %s: containers stopped and volumes unmounted; final "

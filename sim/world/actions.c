@@ -361,6 +361,14 @@ static void run_action(struct engine *e, uint64_t subject, uint64_t arg,
   (void)e;
   (void)arg;
   executors[a->kind](w, a);
+  /* liveness.converges needs to know when each fault's effect ends: the
+   * end of its window, or when a crash or partition with `for` heals. */
+  simtime until = engine_now(w->engine);
+  if (a->duration > 0 &&
+      (a->kind == ACTION_API_ERRORS || a->kind == ACTION_WATCH_DELAY ||
+       a->kind == ACTION_CRASH_NODE || a->kind == ACTION_PARTITION_NODE))
+    until += a->duration;
+  props_note_action(w->props, a, until);
 }
 
 void world__actions_schedule(struct world *w)

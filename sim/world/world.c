@@ -225,6 +225,7 @@ struct world *world_new(const struct scenario *s, const struct world_opts *o,
   truth_set_hook(w->truth, truth_changed, w->props);
   props_configure(w->props, s->kubernetes_minor,
                   scenario_feature_enabled(s, "MaxUnavailableStatefulSet"));
+  props_set_scenario(w->props, s);
   w->mutant = o->mutant;
   world__expect_init(w);
   engine_schedule(w->engine, 0, PHASE_FAULT, "apply-manifests",
