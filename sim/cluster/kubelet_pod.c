@@ -1408,8 +1408,13 @@ void kl__pod_seen(struct kl_node *n, const struct object *o)
   enum pod_phase ph = o->u.pod.status.phase;
 
   if (!kp) {
-    if (ph == POD_SUCCEEDED || ph == POD_FAILED)
-      return; /* terminal before this kubelet saw it: nothing to run */
+    /* Terminal before this kubelet saw it (e.g. it finished, then the
+     * machine rebooted): nothing to run - unless it is being deleted, in
+     * which case the kubelet still owes the final delete (its containers
+     * and mounts are gone with the old boot). */
+    if ((ph == POD_SUCCEEDED || ph == POD_FAILED) &&
+        !meta_is_deleting(&o->meta))
+      return;
     kp = pod_new(n, o);
     kp->first_sync = now_of(kp);
     build_containers(kp);
