@@ -667,9 +667,10 @@ int fuzz_campaign(const struct fuzz_profile *p,
   sum->stopped = stop_now(&c) && next < c.count;
   sum->interrupted = *oo.interrupted && next < c.count;
   progress(&c, true);
+  /* runs/s is about the runs: shrinking comes after */
+  sum->wall_seconds = oo.wall_clock ? oo.wall_clock() - c.t0 : 0;
   if (oo.shrink && !*oo.interrupted)
     shrink_all(&c);
-  sum->wall_seconds = oo.wall_clock ? oo.wall_clock() - c.t0 : 0;
   for (size_t i = 0; i < c.lanes_nr; i++) {
     struct lane *l = &c.lanes[i];
     for (size_t k = l->head; k < l->q.nr; k++)
