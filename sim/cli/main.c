@@ -247,8 +247,6 @@ static int cmd_run(int argc, char **argv)
     return EXIT_BAD_INPUT;
   }
   struct world *w = world_new(&s, &o.w, &d);
-  if (w) /* the API server's own mutants (mutants.h) */
-    api_set_mutant(world_api(w), o.w.mutant);
   if (!w) {
     if (trace)
       fclose(trace);

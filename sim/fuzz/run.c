@@ -99,7 +99,6 @@ int fuzz_run(const struct fuzz_profile *p, const struct fuzz_run_opts *o,
   out->seed = seed;
   if (!w)
     return d && d->code ? d->code : SIM_EINVAL;
-  api_set_mutant(world_api(w), o->mutant); /* TODO(world): in world_new */
   struct fuzz__recovery *r = fuzz__recovery_new(p, sc, world_api(w));
   out->events = world_run(w);
   fuzz__recovery_finish(r, world_end_time(w), out);
@@ -135,7 +134,6 @@ static void run_child(int fd, const struct scenario *s, const char *mutant,
   w = world_new(&rs, &wo, &d);
   if (w) {
     struct fuzz_outcome out = {0};
-    api_set_mutant(world_api(w), mutant);
     world_run(w);
     judge(w, &out);
     ans.violated = out.violated;

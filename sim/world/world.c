@@ -216,6 +216,7 @@ struct world *world_new(const struct scenario *s, const struct world_opts *o,
   trace_init(&w->trace, o->trace);
   w->engine = engine_new(&w->trace);
   w->api = api_new(w->engine, &w->arena, w->seed);
+  api_set_mutant(w->api, o->mutant); /* the API server's own mutants */
   api_set_event_hook(w->api, note_event, w);
   api_add_write_hook(w->api, on_write, w);
   if (o->record_history)
