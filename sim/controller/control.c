@@ -15,15 +15,11 @@
 
 #include "controller_int.h"
 
-enum { STEP_CONTINUE = 0, STEP_EXIT = 1, STEP_ERROR = -1 };
-
-typedef int step_fn(struct ctl__pass *p, size_t i);
-
 /*
  * runForAll: returns true when the pass must stop (an exit in monotonic
  * mode, or an error in either mode; p->err then holds it).
  */
-static bool run_for_all(struct ctl__pass *p, size_t n, step_fn *fn)
+static bool run_for_all(struct ctl__pass *p, size_t n, ctl__step_fn *fn)
 {
   size_t j = 0, remaining = n, batch;
 
@@ -331,6 +327,54 @@ static int cmp_descending_ordinal(const void *a, const void *b)
   return strcmp(x->meta.name, y->meta.name); /* total (D5) */
 }
 
+#ifdef SIM_PARANOID
+/* The index's D-F are the walk's, for the same cached pods. */
+static void check_index_slots(struct ctl__pass *p)
+{
+  struct ctl *c = p->c;
+  struct cand_walk {
+    const struct object *set;
+    size_t nr;
+  };
+  VEC(struct ctl__slot) want = {0};
+  size_t condemned = 0;
+  bool first = false;
+  const struct object *first_pod = NULL;
+
+  VEC_GROW(&want, (size_t)p->replicas + 1);
+  for (int32_t i = 0; i < p->replicas; i++)
+    want.v[i] = (struct ctl__slot){NULL, p->start + i, false};
+  for (size_t k = 0; k < p->idx->ent.nr; k++) {
+    const struct object *pod = p->idx->ent.v[k].pod;
+    int32_t ord = ctl__pod_ordinal(c, pod);
+    if (ctl__in_range(p->set, ord)) {
+      SIM_ASSERT(!want.v[ord - p->start].pod);
+      want.v[ord - p->start].pod = pod;
+    } else if (ord >= 0) {
+      bool found = false;
+      for (size_t j = 0; j < p->condemned_nr; j++)
+        found |= p->condemned[j] == pod;
+      SIM_ASSERT(found);
+      condemned++;
+    }
+  }
+  SIM_ASSERT(condemned == p->condemned_nr);
+  for (int32_t i = 0; i < p->replicas; i++) {
+    SIM_ASSERT(want.v[i].pod == p->slots[i].pod);
+    SIM_ASSERT(want.v[i].ordinal == p->slots[i].ordinal);
+    if (!want.v[i].pod)
+      SIM_ASSERT(p->slots[i].at_update ==
+                 ctl__placeholder_at_update(p, p->slots[i].ordinal));
+    if (!first && ctl__slot_unavailable(p, &p->slots[i])) {
+      first = true;
+      first_pod = p->slots[i].pod;
+    }
+  }
+  SIM_ASSERT(first == p->has_first_unavail && first_pod == p->first_unavail);
+  free(want.v);
+}
+#endif
+
 static int pass_body(struct ctl__pass *p)
 {
   struct ctl *c = p->c;
@@ -338,28 +382,34 @@ static int pass_body(struct ctl__pass *p)
   int32_t mrs = set->u.sts.spec.min_ready_seconds;
   size_t unavailable = 0;
 
-  /* D: replicas vs condemned */
-  c->slots.nr = 0;
-  VEC_GROW(&c->slots, (size_t)p->replicas + 1);
-  p->slots = c->slots.v;
-  for (int32_t i = 0; i < p->replicas; i++)
-    p->slots[i] = (struct ctl__slot){NULL, p->start + i, false};
-  c->condemned.nr = 0;
-  for (size_t i = 0; i < p->pods_nr; i++) {
-    const struct object *pod = p->pods[i];
-    int32_t ord = ctl__pod_ordinal(c, pod);
+  if (p->idx) {
+    /* D-F from the pod index: the same slots, condemned pods and first
+     * unavailable slot, without visiting every pod (index.c) */
+    ctl__index_slots(p);
+  } else {
+    /* D: replicas vs condemned */
+    c->slots.nr = 0;
+    VEC_GROW(&c->slots, (size_t)p->replicas + 1);
+    p->slots = c->slots.v;
+    for (int32_t i = 0; i < p->replicas; i++)
+      p->slots[i] = (struct ctl__slot){NULL, p->start + i, false};
+    c->condemned.nr = 0;
+    for (size_t i = 0; i < p->pods_nr; i++) {
+      const struct object *pod = p->pods[i];
+      int32_t ord = ctl__pod_ordinal(c, pod);
 
-    if (ctl__in_range(set, ord))
-      p->slots[ord - p->start].pod = pod; /* web-1 vs web-01: last wins */
-    else if (ord >= 0)
-      VEC_PUSH(&c->condemned, pod);
-    /* an unparseable ordinal: ignored */
+      if (ctl__in_range(set, ord))
+        p->slots[ord - p->start].pod = pod; /* web-1 vs web-01: last wins */
+      else if (ord >= 0)
+        VEC_PUSH(&c->condemned, pod);
+      /* an unparseable ordinal: ignored */
+    }
+    /* E: placeholders at the revision their ordinal gets (§5.2) */
+    for (int32_t i = 0; i < p->replicas; i++)
+      if (!p->slots[i].pod)
+        p->slots[i].at_update =
+            ctl__placeholder_at_update(p, p->slots[i].ordinal);
   }
-  /* E: placeholders at the revision their ordinal gets (§5.2) */
-  for (int32_t i = 0; i < p->replicas; i++)
-    if (!p->slots[i].pod)
-      p->slots[i].at_update =
-          ctl__placeholder_at_update(p, p->slots[i].ordinal);
   /* F: condemned by descending ordinal; the first unavailable pod */
   if (c->condemned.nr > 1)
     qsort(c->condemned.v, c->condemned.nr, sizeof(*c->condemned.v),
@@ -367,16 +417,22 @@ static int pass_body(struct ctl__pass *p)
                                          : cmp_descending_ordinal);
   p->condemned = c->condemned.v;
   p->condemned_nr = c->condemned.nr;
-  p->has_first_unavail = false;
-  p->first_unavail = NULL;
-  for (int32_t i = 0; i < p->replicas; i++)
-    if (ctl__slot_unavailable(p, &p->slots[i])) {
-      unavailable++;
-      if (!p->has_first_unavail) {
-        p->has_first_unavail = true;
-        p->first_unavail = p->slots[i].pod;
+  if (!p->idx) {
+    p->has_first_unavail = false;
+    p->first_unavail = NULL;
+    for (int32_t i = 0; i < p->replicas; i++)
+      if (ctl__slot_unavailable(p, &p->slots[i])) {
+        unavailable++;
+        if (!p->has_first_unavail) {
+          p->has_first_unavail = true;
+          p->first_unavail = p->slots[i].pod;
+        }
       }
-    }
+  }
+#ifdef SIM_PARANOID
+  if (p->idx)
+    check_index_slots(p);
+#endif
   for (size_t i = p->condemned_nr; i-- > 0;)
     if (ctl__is_unavailable(c->unavail_minor, p->condemned[i], mrs, p->now)) {
       unavailable++;
@@ -401,8 +457,9 @@ static int pass_body(struct ctl__pass *p)
     return 0;
   }
 
-  /* H: in-range replicas */
-  if (run_for_all(p, (size_t)p->replicas, process_replica)) {
+  /* H: in-range replicas (with the index: those not known to be quiet) */
+  if (p->idx ? ctl__index_run(p, process_replica)
+             : run_for_all(p, (size_t)p->replicas, process_replica)) {
     ctl__status_from_slots(p);
     return p->err.nr ? -1 : 0;
   }

@@ -17,6 +17,8 @@
  *               retention ownerRefs, Events (§5, §8)
  *   status.c    status computation and write (§7)
  *   utils.c     the predicates of §2 and the retention helpers of §5.5
+ *   index.c     the pod index: slots, counts and quiet replicas kept up to
+ *               date by the handlers, so a pass costs O(changes)
  *
  * Placeholders (§4 Step E) are not materialised as objects unless they
  * are created or updated: a slot with pod == NULL stands for one, which
@@ -31,6 +33,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "controller.h"
+#include "u64map.h"
 
 /* Label keys (apps/v1). */
 #define CTL_LABEL_POD_NAME "statefulset.kubernetes.io/pod-name"
@@ -56,6 +59,57 @@ struct ctl__slot {
   const struct object *pod; /* NULL: placeholder (§4 Step E) */
   int32_t ordinal;
   bool at_update; /* placeholder: built from the update revision (§5.2) */
+};
+
+/* A revision label and how many indexed pods carry it (index.c). */
+struct ctl__ilabel {
+  const char *label;
+  int32_t all;     /* every pod */
+  int32_t nonterm; /* pods not terminating */
+};
+
+/* One pod of the index and what it contributes to the aggregates. */
+struct ctl__ient {
+  const struct object *pod; /* the cached version */
+  int32_t ord;              /* parse(name); -1 = none */
+  int32_t slot;             /* ordinal - start when in range, else -1 */
+  const char *label;        /* its revision label, as counted */
+  bool applied;             /* the fields below are in the aggregates */
+  bool bad;                 /* other namespace, not matching, no ordinal */
+  bool dup;                 /* in range, but another pod holds the slot */
+  bool condemned;           /* out of range */
+  bool in_cvec;             /* its uid is in condemned */
+  bool ready;               /* Running and Ready */
+  bool terminating;
+  bool changed; /* its uid is in changed */
+};
+
+/*
+ * The pods whose controllerRef names one set uid (index.c), and the
+ * aggregates a pass reads, computed for a snapshot of the set's spec.
+ */
+struct ctl__sidx {
+  uint64_t uid;
+  struct u64map by_pod; /* pod uid -> index into ent */
+  VEC(struct ctl__ient) ent;
+  VEC(uint64_t) changed; /* pod uids changed since the last refresh */
+  /* the snapshot */
+  bool built, stale;
+  const struct object *set; /* the version of the last refresh */
+  const char *set_name, *ns;
+  struct label_selector selector;
+  int32_t replicas, start;
+  const struct pvc_template *vct;
+  size_t vct_nr;
+  enum pvc_retention when_scaled, when_deleted;
+  enum pod_management_policy pmp;
+  /* the aggregates */
+  size_t bad_nr, dup_nr, condemned_nr, ready_nr;
+  VEC(struct ctl__ilabel) labels;
+  VEC(uint64_t) condemned; /* pod uids, possibly stale (filtered) */
+  struct ctl__slot *slots; /* replicas slots; pod NULL = placeholder */
+  uint64_t *unavail;       /* slot bits: placeholder or unavailable */
+  uint64_t *need;          /* slot bits: processReplica must run */
 };
 
 /* One work-queue key: a StatefulSet namespace/name. */
@@ -140,6 +194,12 @@ struct ctl {
   uint64_t pod_rv_seen, pvc_rv_seen;
   size_t rywo_waiting_nr;
   uint64_t syncs;
+  uint64_t notes; /* ctl__note calls (a processReplica effect) */
+  /* the pod index (index.c): per controllerRef uid */
+  VEC(struct ctl__sidx *) sidx;
+  struct u64map sidx_by_uid; /* uid -> index into sidx */
+  size_t idx_orphans;        /* cached pods without a controllerRef */
+  bool idx_off;              /* every pass walks the cache (tests) */
   /* scratch buffers reused by every pass (no per-sync malloc) */
   VEC(const struct object *) cand;
   VEC(const struct object *) claimed;
@@ -175,9 +235,10 @@ struct ctl__pass {
   simtime now;              /* captured once per sync */
   bool monotonic;           /* podManagementPolicy != Parallel */
   int32_t start, replicas;
-  /* claimed pods */
+  /* claimed pods (pods NULL when the pass reads the index) */
   const struct object *const *pods;
   size_t pods_nr;
+  struct ctl__sidx *idx; /* the pod index, when it describes the pass */
   /* revisions (sorted), the chosen two and the collision count */
   const struct object *const *revs;
   size_t revs_nr;
@@ -201,6 +262,11 @@ struct ctl__pass {
   struct statefulset_status status;
   struct ctl__err err;
 };
+
+/* Results of a step of runForAll (control.c). */
+enum { STEP_CONTINUE = 0, STEP_EXIT = 1, STEP_ERROR = -1 };
+
+typedef int ctl__step_fn(struct ctl__pass *p, size_t i);
 
 /* --- utils.c: predicates (§2) ------------------------------------------ */
 
@@ -319,6 +385,40 @@ void ctl__note(struct ctl__pass *p, const char *reason, const char *fmt, ...)
 const struct object *ctl__pvc_lookup(const struct ctl *c, const char *ns,
                                      const char *name);
 
+/* --- index.c: the pod index --------------------------------------------------
+ */
+
+/* Feed from the pod and PVC handlers (wiring.c). */
+void ctl__index_pod(struct ctl *c, enum watch_type t, const struct object *old,
+                    const struct object *now);
+void ctl__index_pvc(struct ctl *c, const struct object *pvc);
+/* Drops the whole index (a restart: the relist refills it). */
+void ctl__index_clear(struct ctl *c);
+/*
+ * At the start of a pass: brings the set's index up to date and, when it
+ * describes the pass exactly (see index.c), sets p->idx, p->pods = NULL
+ * and p->pods_nr and returns true.
+ */
+bool ctl__index_begin(struct ctl__pass *p);
+/* Steps D-F from the index: p->slots, placeholders' revisions, the
+ * condemned pods (unsorted) and the first unavailable slot. */
+void ctl__index_slots(struct ctl__pass *p);
+/* The status counts of the claimed pods into p->status. */
+void ctl__index_status(struct ctl__pass *p);
+/* Appends the revision label of every claimed pod to c->names. */
+void ctl__index_labels(struct ctl__pass *p);
+/* runForAll over the slots that are not quiet; as run_for_all. */
+bool ctl__index_run(struct ctl__pass *p, ctl__step_fn *fn);
+/* Step L when no slot is at an old revision (*done); see rollout.c. */
+int ctl__index_rolling_update(struct ctl__pass *p, bool *done);
+/* Bitmap helpers for rollout.c: the highest unavailable slot >= lo (or
+ * -1), the number of unavailable slots, the next set bit from i. */
+int32_t ctl__index_last_unavailable(const uint64_t *unavail, size_t n,
+                                    int32_t lo);
+size_t ctl__index_unavailable_count(const uint64_t *unavail, size_t n);
+size_t ctl__bits_next(const uint64_t *b, size_t n, size_t from);
+bool ctl__index_need(const struct ctl__pass *p, size_t i);
+
 /* --- queue.c ----------------------------------------------------------------
  */
 
@@ -401,5 +501,9 @@ int ctl__status_write(struct ctl__pass *p, struct ctl__err *err);
 int ctl__update_statefulset(struct ctl__pass *p);
 /* Step L for RollingUpdate. */
 int ctl__rolling_update(struct ctl__pass *p);
+/* Step L when no slot is at an old revision: only unavailable slots
+ * (bits of unavail, n slots) matter. */
+int ctl__rolling_update_settled(struct ctl__pass *p, const uint64_t *unavail,
+                                size_t n, int32_t update_min);
 
 #endif

@@ -312,11 +312,14 @@ int ctl__truncate_history(struct ctl__pass *p, const struct object *cur,
     VEC_PUSH(&c->names, cur->meta.name);
   if (upd)
     VEC_PUSH(&c->names, upd->meta.name);
-  for (size_t i = 0; i < p->pods_nr; i++) {
-    const char *r = ctl__pod_revision(p->pods[i]);
-    if (!in_names(c->names.v, c->names.nr, r))
-      VEC_PUSH(&c->names, r);
-  }
+  if (p->idx)
+    ctl__index_labels(p); /* only membership is asked below */
+  else
+    for (size_t i = 0; i < p->pods_nr; i++) {
+      const char *r = ctl__pod_revision(p->pods[i]);
+      if (!in_names(c->names.v, c->names.nr, r))
+        VEC_PUSH(&c->names, r);
+    }
   for (size_t i = 0; i < p->revs_nr; i++)
     if (!in_names(c->names.v, c->names.nr, p->revs[i]->meta.name))
       history++;

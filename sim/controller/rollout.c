@@ -166,12 +166,48 @@ static bool mutant_parallel_waits(struct ctl__pass *p)
   return false;
 }
 
+/*
+ * legacy() and with_max_unavailable() when no slot is at an old revision
+ * (cur == upd and every pod not terminating carries it): nothing is
+ * deleted, and the only decision is whether to say that the update waits
+ * for an unavailable slot - found in the index's bitmap instead of a walk.
+ */
+int ctl__rolling_update_settled(struct ctl__pass *p, const uint64_t *unavail,
+                                size_t n, int32_t update_min)
+{
+  char buf[256];
+
+  if (p->c->gate_max_unavailable) {
+    int32_t maxu = max_unavailable(p);
+    int32_t unavailable = (int32_t)ctl__index_unavailable_count(unavail, n);
+
+    if (unavailable >= maxu)
+      ctl__note(p, "Waiting",
+                "rolling update waits: %d unavailable, maxUnavailable %d",
+                (int)unavailable, (int)maxu);
+    return 0;
+  }
+  {
+    int32_t t = ctl__index_last_unavailable(unavail, n, update_min);
+    if (t >= 0)
+      ctl__note(p, "Waiting", "rolling update waits: %s is not available",
+                slot_name(p, &p->slots[t], buf, sizeof(buf)));
+  }
+  return 0;
+}
+
 int ctl__rolling_update(struct ctl__pass *p)
 {
   int32_t update_min = p->set->u.sts.spec.partition;
 
   if (p->c->mut == CTL_MUT_B20 && !p->monotonic && mutant_parallel_waits(p))
     return 0;
+  if (p->idx) {
+    bool done;
+    int rc = ctl__index_rolling_update(p, &done);
+    if (done)
+      return rc;
+  }
 
   if (p->c->gate_max_unavailable)
     return with_max_unavailable(p, update_min);

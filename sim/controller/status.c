@@ -45,6 +45,10 @@ static void reset_counts(struct ctl__pass *p)
 
 void ctl__status_from_pods(struct ctl__pass *p)
 {
+  if (p->idx) {
+    ctl__index_status(p);
+    return;
+  }
   reset_counts(p);
   for (size_t i = 0; i < p->pods_nr; i++)
     count_pod(p, p->pods[i]);
@@ -52,6 +56,20 @@ void ctl__status_from_pods(struct ctl__pass *p)
 
 void ctl__status_from_slots(struct ctl__pass *p)
 {
+  if (p->idx) {
+    /* every claimed pod is in a slot or condemned (index.c) */
+    ctl__index_status(p);
+#ifdef SIM_PARANOID
+    struct statefulset_status want = p->status;
+    reset_counts(p);
+    for (int32_t i = 0; i < p->replicas; i++)
+      count_pod(p, p->slots[i].pod);
+    for (size_t i = 0; i < p->condemned_nr; i++)
+      count_pod(p, p->condemned[i]);
+    SIM_ASSERT(!memcmp(&want, &p->status, sizeof(want)));
+#endif
+    return;
+  }
   reset_counts(p);
   for (int32_t i = 0; i < p->replicas; i++)
     count_pod(p, p->slots[i].pod);

@@ -20,6 +20,7 @@ void ctl__note(struct ctl__pass *p, const char *reason, const char *fmt, ...)
   char buf[512];
   va_list ap;
 
+  p->c->notes++;
   va_start(ap, fmt);
   vsnprintf(buf, sizeof(buf), fmt, ap);
   va_end(ap);
@@ -209,6 +210,31 @@ static bool pod_matches(const struct ctl *c, const struct object *set,
          ctl__pod_is_member(c, set, pod);
 }
 
+#ifdef SIM_PARANOID
+/* The index's claimed pods are those of the walk below (no adoption or
+ * release pending). */
+static void check_index_claim(struct ctl__pass *p)
+{
+  struct ctl *c = p->c;
+  struct cand_ctx cc = {c, p->set->meta.uid};
+  size_t claimed = 0;
+
+  c->cand.nr = 0;
+  informer_list(c->pods, p->set->meta.namespace_, NULL, collect_candidates,
+                &cc);
+  for (size_t i = 0; i < c->cand.nr; i++) {
+    const struct object *pod = c->cand.v[i];
+    const struct owner_ref *r = meta_controller_ref(&pod->meta);
+    uint64_t at;
+    SIM_ASSERT(r && pod_matches(c, p->set, pod));
+    SIM_ASSERT(u64map_get(&p->idx->by_pod, pod->meta.uid, &at));
+    SIM_ASSERT(p->idx->ent.v[at].pod == pod);
+    claimed++;
+  }
+  SIM_ASSERT(claimed == p->pods_nr);
+}
+#endif
+
 static int claim_pods(struct ctl__pass *p)
 {
   struct ctl *c = p->c;
@@ -217,6 +243,14 @@ static int claim_pods(struct ctl__pass *p)
   struct can_adopt ca = {0};
   bool set_deleting = meta_is_deleting(&set->meta);
 
+  /* With no orphan to adopt and no pod to release, the claimed pods are
+   * the index's (index.c). */
+  if (ctl__index_begin(p)) {
+#ifdef SIM_PARANOID
+    check_index_claim(p);
+#endif
+    return 0;
+  }
   c->cand.nr = 0;
   c->claimed.nr = 0;
   informer_list(c->pods, set->meta.namespace_, NULL, collect_candidates, &cc);

@@ -174,6 +174,7 @@ static void on_pod(struct informer *inf, enum watch_type t,
     return;
   if (now->meta.resource_version > c->pod_rv_seen)
     c->pod_rv_seen = now->meta.resource_version;
+  ctl__index_pod(c, t, old, now);
   switch (t) {
   case WATCH_ADDED:
     pod_added(c, now);
@@ -342,6 +343,7 @@ static void on_pvc(struct informer *inf, enum watch_type t,
     pvc_idx_del(c, now->meta.namespace_, now->meta.name);
   else
     pvc_idx_put(c, now);
+  ctl__index_pvc(c, now);
   ctl__queue_rywo_check(c);
 }
 
@@ -487,6 +489,7 @@ void ctl_stop(void *state)
   free(c->slots.v);
   free(c->names.v);
   pvc_idx_clear(c);
+  ctl__index_clear(c);
   memset(&c->keys, 0, sizeof(c->keys));
 }
 
@@ -499,6 +502,7 @@ void ctl_restart(void *state)
   ctl__queue_reset(c);
   c->pod_rv_seen = c->pvc_rv_seen = 0;
   pvc_idx_clear(c); /* the relist re-adds what still exists */
+  ctl__index_clear(c);
   informer_relist(c->pods);
   informer_relist(c->sets);
   informer_relist(c->pvcs);
