@@ -128,6 +128,15 @@ simtime prop_now(struct prop_ctx *c);
  * "statefulset-controller", "kubelet", "kubectl". */
 const char *prop_client(struct prop_ctx *c);
 
+/*
+ * Records a hazard of the property running now: something Kubernetes
+ * itself does that can break the promise but has not (yet) - e.g. the
+ * 6-minute force detach from under a partitioned node's live mount. A
+ * hazard is reported beside the verdict; it does not fail the property.
+ */
+void prop_hazard(struct prop_ctx *c, const char *objects, const char *fmt,
+                 ...) __attribute__((format(printf, 3, 4)));
+
 /* Records a violation of the property running now. */
 void prop_violate(struct prop_ctx *c, const char *objects, const char *fmt,
                   ...) __attribute__((format(printf, 3, 4)));
@@ -138,6 +147,9 @@ const char *props_name(const struct props *p, size_t i);
 /* Number of violations of property i; *first gets the first (if any). */
 uint64_t props_violations(const struct props *p, size_t i,
                           const struct prop_violation **first);
+/* Number of hazards recorded for property i; *first gets the first. */
+uint64_t props_hazards(const struct props *p, size_t i,
+                       const struct prop_violation **first);
 /* Index of name in this set, or -1. */
 int props_index(const struct props *p, const char *name);
 

@@ -79,6 +79,9 @@ static const char force_yaml[] = MANIFESTS
     "metadata: {name: force}\n"
     "spec:\n"
     "  until: 20m\n"
+    /* One zone: the replacement can take the disk to another node while
+     * the partitioned one still has it mounted (the split brain). */
+    "  cluster: {nodes: 3, zones: [a]}\n"
     "  actions:\n"
     "    - {at: 2m, action: partition-node, node: \"@pod:web-1\", for: 15m}\n"
     "    - {at: 3m, action: delete-pod, pod: web-1, force: true}\n"

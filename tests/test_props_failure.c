@@ -405,7 +405,32 @@ static void single_attach_flags_an_rwop_volume_at_the_end(void **st)
                    "node-3 at once");
 }
 
-static void single_attach_flags_a_detach_under_a_live_mount(void **st)
+/* The hazard alone (Kubernetes' own 6-minute force detach) is recorded,
+ * not a violation; it becomes one when another node gets the disk while
+ * the partitioned node still has it mounted. */
+static void single_attach_records_a_detach_under_a_live_mount_as_a_hazard(
+    void **st)
+{
+  struct fx *x = *st;
+  const struct prop_violation *h;
+
+  make_pv(x, "pv-1", ACCESS_RWO);
+  attach(x, "pv-1", "node-2");
+  truth_mount(x->f.truth, "pv-1", "node-2", 41);
+  truth_set_machine(x->f.truth, "node-2", MACHINE_PARTITIONED);
+  detach(x, "pv-1", "node-2");
+  props_at_end(x->p);
+  assert_held(x, "storage.single-attach");
+  int i = props_index(x->p, "storage.single-attach");
+  assert_int_equal(props_hazards(x->p, (size_t)i, &h), 1);
+  assert_non_null(strstr(h->message,
+                         "volume pv-1 was detached from node-2 while still "
+                         "mounted there (1 mount; the machine is "
+                         "partitioned, its containers keep running)"));
+}
+
+static void single_attach_flags_the_hazard_when_another_node_attaches(
+    void **st)
 {
   struct fx *x = *st;
 
@@ -414,10 +439,11 @@ static void single_attach_flags_a_detach_under_a_live_mount(void **st)
   truth_mount(x->f.truth, "pv-1", "node-2", 41);
   truth_set_machine(x->f.truth, "node-2", MACHINE_PARTITIONED);
   detach(x, "pv-1", "node-2");
+  attach(x, "pv-1", "node-3");
   assert_violation(x, "storage.single-attach",
-                   "volume pv-1 was detached from node-2 while still mounted "
-                   "there (1 mount; the machine is partitioned, its "
-                   "containers keep running)");
+                   "volume pv-1 was attached to node-3 while node-2 "
+                   "(partitioned) still has it mounted after a detach from "
+                   "under that mount: two nodes can write the disk");
 }
 
 static void single_attach_allows_a_force_detach_from_a_dead_node(void **st)
@@ -1044,7 +1070,8 @@ int main(void)
       T(single_attach_flags_an_rwo_volume_on_two_nodes),
       T(single_attach_allows_an_rwx_volume_on_two_nodes),
       T(single_attach_flags_an_rwop_volume_at_the_end),
-      T(single_attach_flags_a_detach_under_a_live_mount),
+      T(single_attach_records_a_detach_under_a_live_mount_as_a_hazard),
+      T(single_attach_flags_the_hazard_when_another_node_attaches),
       T(single_attach_allows_a_force_detach_from_a_dead_node),
       T(single_attach_allows_a_detach_after_the_unmount),
       T(no_data_loss_holds_for_a_restart_on_the_same_volume),

@@ -241,8 +241,12 @@ const struct property prop_identity_at_most_one = {
  * of V on N and N's machine still runs (up, partitioned or shutting down):
  * the disk went from under a live mount - the 6-minute force detach of a
  * partitioned node (reference 2.5, 4.8) or the pre-1.25 detach of a
- * healthy node's slow unmount (#106710). A dead machine's leftover mounts
- * are not a hazard.
+ * healthy node's slow unmount (#106710). Kubernetes does that on its own
+ * (a crash-looping pod deleted on a partitioned node is "terminated" for
+ * the attach/detach controller), so it is recorded as a hazard, not a
+ * violation. It becomes one when the hazard materialises: V is attached
+ * to another node while N's machine still runs with V mounted - two
+ * nodes can write the disk. A dead machine's leftover mounts are neither.
  */
 struct sa_touch {
   char *pv, *node;
@@ -250,6 +254,7 @@ struct sa_touch {
 
 struct sa_state {
   VEC(struct sa_touch) touched;
+  VEC(struct sa_touch) lingering; /* (pv, node) detached under a mount */
   VEC(char *) pvs;         /* every PV name seen, in order */
   struct strmap *seen;     /* pv -> 1 */
   struct strmap *reported; /* pv (two nodes), or pv@node (hazard) */
@@ -327,12 +332,47 @@ static void sa_check_detach(struct prop_ctx *c, struct sa_state *s,
     return;
   char objs[700];
   snprintf(objs, sizeof(objs), "PersistentVolume/%s, Node/%s", pv, node);
-  prop_violate(c, objs,
-               "volume %s was detached from %s while still mounted there "
-               "(%d mount%s; the machine is %s, its containers keep "
-               "running): a detach from under a live mount",
-               pv, node, mounts, mounts == 1 ? "" : "s", node_machine_name(m));
+  prop_hazard(c, objs,
+              "volume %s was detached from %s while still mounted there "
+              "(%d mount%s; the machine is %s, its containers keep "
+              "running): a detach from under a live mount",
+              pv, node, mounts, mounts == 1 ? "" : "s", node_machine_name(m));
   strmap_set(s->reported, key, 1);
+  struct sa_touch l = {xstrdup(pv), xstrdup(node)};
+  VEC_PUSH(&s->lingering, l);
+}
+
+/* An attach of pv to node while another node, whose machine still runs,
+ * keeps it mounted after a detach from under that mount. */
+static void sa_check_materialised(struct prop_ctx *c, struct sa_state *s,
+                                  const char *pv, const char *node)
+{
+  struct truth *t = prop_truth(c);
+
+  if (!truth_is_attached(t, pv, node))
+    return;
+  for (size_t i = 0; i < s->lingering.nr; i++) {
+    const struct sa_touch *l = &s->lingering.v[i];
+    if (strcmp(l->pv, pv) || !strcmp(l->node, node))
+      continue;
+    enum node_machine m = truth_machine(t, l->node);
+    int mounts = truth_mounts(t, pv, l->node);
+    if (!mounts || !machine_alive(m))
+      continue;
+    char objs[700], key[600];
+    snprintf(key, sizeof(key), "%s>%s", pv, node);
+    if (strmap_get(s->reported, key, NULL))
+      return;
+    strmap_set(s->reported, key, 1);
+    snprintf(objs, sizeof(objs), "PersistentVolume/%s, Node/%s, Node/%s", pv,
+             l->node, node);
+    prop_violate(c, objs,
+                 "volume %s was attached to %s while %s (%s) still has it "
+                 "mounted after a detach from under that mount: two nodes "
+                 "can write the disk",
+                 pv, node, l->node, node_machine_name(m));
+    return;
+  }
 }
 
 static void sa_after(struct prop_ctx *c, void *st)
@@ -342,6 +382,7 @@ static void sa_after(struct prop_ctx *c, void *st)
   for (size_t i = 0; i < s->touched.nr; i++) {
     sa_check_two(c, s, s->touched.v[i].pv);
     sa_check_detach(c, s, s->touched.v[i].pv, s->touched.v[i].node);
+    sa_check_materialised(c, s, s->touched.v[i].pv, s->touched.v[i].node);
     free(s->touched.v[i].pv);
     free(s->touched.v[i].node);
   }
@@ -368,6 +409,11 @@ static void sa_release(void *st)
     free(s->touched.v[i].node);
   }
   free(s->touched.v);
+  for (size_t i = 0; i < s->lingering.nr; i++) {
+    free(s->lingering.v[i].pv);
+    free(s->lingering.v[i].node);
+  }
+  free(s->lingering.v);
   for (size_t i = 0; i < s->pvs.nr; i++)
     free(s->pvs.v[i]);
   free(s->pvs.v);

@@ -97,6 +97,8 @@ struct prop_slot {
   void *state;
   uint64_t violations;
   struct prop_violation first;
+  uint64_t hazards;
+  struct prop_violation first_hazard;
 };
 
 struct prop_ctx {
@@ -287,6 +289,32 @@ void prop_violate(struct prop_ctx *c, const char *objects, const char *fmt, ...)
   va_start(ap, fmt);
   vsnprintf(s->first.message, sizeof(s->first.message), fmt, ap);
   va_end(ap);
+}
+
+void prop_hazard(struct prop_ctx *c, const char *objects, const char *fmt,
+                 ...)
+{
+  struct prop_slot *s = c->running;
+  va_list ap;
+
+  SIM_ASSERT(s);
+  if (s->hazards++)
+    return;
+  s->first_hazard.at = prop_now(c);
+  snprintf(s->first_hazard.objects, sizeof(s->first_hazard.objects), "%s",
+           objects ? objects : "");
+  va_start(ap, fmt);
+  vsnprintf(s->first_hazard.message, sizeof(s->first_hazard.message), fmt,
+            ap);
+  va_end(ap);
+}
+
+uint64_t props_hazards(const struct props *p, size_t i,
+                       const struct prop_violation **first)
+{
+  if (first)
+    *first = p->slots.v[i].hazards ? &p->slots.v[i].first_hazard : NULL;
+  return p->slots.v[i].hazards;
 }
 
 size_t props_count(const struct props *p)

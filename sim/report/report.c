@@ -242,7 +242,15 @@ static void print_verdicts(FILE *f, struct world *w)
     const struct prop_violation *first;
     uint64_t n = props_violations(p, i, &first);
     if (!n) {
-      fprintf(f, "  PASS  %s\n", props_name(p, i));
+      const struct prop_violation *h;
+      if (props_hazards(p, i, &h)) {
+        char hat[32];
+        fmt_time(h->at, hat, sizeof(hat));
+        fprintf(f, "  PASS  %s (hazard at %s: %s [%s])\n", props_name(p, i),
+                hat, h->message, h->objects);
+      } else {
+        fprintf(f, "  PASS  %s\n", props_name(p, i));
+      }
       continue;
     }
     char at[32];
@@ -529,6 +537,18 @@ static void json_properties(FILE *f, struct world *w)
             ", \"expectedViolation\": %s",
             n ? "fail" : "pass", n,
             n && !world_property_failed(w, i) ? "true" : "false");
+    const struct prop_violation *h;
+    uint64_t nh = props_hazards(p, i, &h);
+    if (nh) {
+      fprintf(f, ", \"hazards\": %" PRIu64 ", \"firstHazard\": {\"timeMs\": ",
+              nh);
+      json_ms(f, h->at);
+      fputs(", \"message\": ", f);
+      js(f, h->message);
+      fputs(", \"objects\": ", f);
+      js(f, h->objects);
+      fputs("}", f);
+    }
     if (n) {
       fputs(", \"firstViolation\": {\"timeMs\": ", f);
       json_ms(f, v->at);
