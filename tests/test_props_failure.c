@@ -691,6 +691,38 @@ static void stable_network_flags_a_stale_answer_past_the_ttl(void **st)
                    "than dnsTTL 5s");
 }
 
+static void stable_network_waits_while_the_control_plane_fails(void **st)
+{
+  struct fx *x = *st;
+  static const struct ep_spec now[] = {{"10.0.0.9", "web-1"}};
+  static struct action a = {.kind = ACTION_API_ERRORS};
+
+  /* The EndpointSlice controller's writes fail for a minute: the stale
+   * answer is Kubernetes' behaviour then, and for 2 minutes after. */
+  props_note_action(x->p, &a, now_of(x) + SIM_MIN(1));
+  published_web1(x);
+  recreated_web1(x);
+  advance(x, SIM_SEC(90));
+  write_slice(x, now, 1); /* fixed within the allowance */
+  assert_held(x, "identity.stable-network");
+}
+
+static void stable_network_judges_again_after_the_recovery_allowance(
+    void **st)
+{
+  struct fx *x = *st;
+  static const struct ep_spec now[] = {{"10.0.0.9", "web-1"}};
+  static struct action a = {.kind = ACTION_API_ERRORS};
+
+  props_note_action(x->p, &a, now_of(x) + SIM_MIN(1));
+  published_web1(x);
+  recreated_web1(x);
+  advance(x, SIM_MIN(3) + SIM_SEC(10));
+  write_slice(x, now, 1); /* fixed, but long after the faults ended */
+  assert_violation(x, "identity.stable-network",
+                   "resolves to 10.0.0.5, not to the current web-1");
+}
+
 static void stable_network_flags_two_addresses_at_the_end(void **st)
 {
   struct fx *x = *st;
@@ -1080,6 +1112,8 @@ int main(void)
       T(no_data_loss_flags_two_incarnations_writing_at_once),
       T(stable_network_tolerates_a_stale_answer_within_the_ttl),
       T(stable_network_flags_a_stale_answer_past_the_ttl),
+      T(stable_network_waits_while_the_control_plane_fails),
+      T(stable_network_judges_again_after_the_recovery_allowance),
       T(stable_network_flags_two_addresses_at_the_end),
       T(stable_network_forgets_a_deleted_slice),
       T(stable_network_flags_a_name_of_a_pod_that_is_gone),

@@ -814,14 +814,48 @@ static bool dns_wrong(struct prop_ctx *c, const struct dns_rec *r, char *why,
   return false;
 }
 
+/*
+ * While the control plane itself fails (api-errors, watch-delay), the
+ * EndpointSlice controller cannot keep DNS current: its writes fail and it
+ * retries with back-off, as upstream's does. A stale answer is then
+ * Kubernetes' behaviour, not a broken promise; it is judged again
+ * DNS_RECOVERY after the last such window ends.
+ */
+#define DNS_RECOVERY SIM_MIN(2)
+
+static simtime control_plane_degraded_until(struct prop_ctx *c, simtime now)
+{
+  size_t nr;
+  const struct prop_action *pa = prop_actions(c, &nr);
+  simtime until = SIMTIME_NEVER;
+
+  for (size_t i = 0; i < nr; i++) {
+    if (pa[i].at > now || (pa[i].a->kind != ACTION_API_ERRORS &&
+                           pa[i].a->kind != ACTION_WATCH_DELAY))
+      continue;
+    if (until == SIMTIME_NEVER || pa[i].until > until)
+      until = pa[i].until;
+  }
+  return until;
+}
+
 static void dns_judge(struct prop_ctx *c, struct dns_state *s, simtime now)
 {
   simtime ttl = prop_timing(c, TIMING_DNS_TTL);
+  simtime degraded = control_plane_degraded_until(c, now);
   char a[32];
 
+  if (degraded != SIMTIME_NEVER && now <= degraded + DNS_RECOVERY)
+    return;
   for (size_t k = 0; k < s->wrong.nr; k++) {
     struct dns_rec *r = &s->recs.v[s->wrong.v[k]];
     if (r->reported || now - r->wrong_since <= ttl)
+      continue;
+    /* A wrong answer that began while the control plane failed is
+     * counted from the end of the recovery allowance. */
+    if (degraded != SIMTIME_NEVER && r->wrong_since <= degraded +
+                                                          DNS_RECOVERY &&
+        now - (degraded + DNS_RECOVERY) <= ttl)
       continue;
     char objs[700];
     snprintf(objs, sizeof(objs), "Pod/%s, Service/%s", r->host, r->svc);
