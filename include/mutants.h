@@ -54,6 +54,13 @@ struct mutant_info {
   const char *component;   /* where the variant lives */
   const char *reference;   /* "B7 (#122709)" or "" */
   bool injected;           /* the variant exists in this build */
+  /*
+   * The default fuzz campaign (scenarios/10-fuzz-default.yaml) catches it.
+   * The others need a situation the default profile does not create (a
+   * version, a policy, an opt-in fault): each has a catch scenario in
+   * tests/mutants/ instead, run by make test.
+   */
+  bool campaign;
 };
 
 /* Every mutant stsim knows, injected or not, in a stable order. */

@@ -81,6 +81,7 @@ kind: Scenario
 metadata: {name: force}
 spec:
   until: 20m
+  cluster: {nodes: 3, zones: [a]}
   actions:
     - {at: 2m, action: partition-node, node: "@pod:web-1", for: 15m}
     - {at: 3m, action: delete-pod, pod: web-1, force: true}

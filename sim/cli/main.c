@@ -373,7 +373,10 @@ static int cmd_list(int argc, char **argv)
       printf("%-42s %s; caught by %s [%s%s%s]%s\n", m[i].name,
              m[i].description, m[i].property, m[i].component,
              m[i].reference[0] ? ", " : "", m[i].reference,
-             m[i].injected ? "" : " (not injected yet)");
+             !m[i].injected   ? " (not injected yet)"
+             : m[i].campaign ? ""
+                             : " (caught by its own test - tests/mutants/ or "
+                               "cmocka - not by the default campaign)");
   } else if (!strcmp(what, "timings")) {
     struct timings t;
     timings_defaults(&t, 34);
