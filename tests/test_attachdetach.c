@@ -699,6 +699,306 @@ static void a_failed_pod_releases_its_volume(void **state)
   assert_false(truth_is_attached(t->f.truth, "pv-1", "node-1"));
 }
 
+/* --- failed and timed-out writes ------------------------------------------ */
+
+/*
+ * web-0 runs on node-1 with pv-1 attached, reported and in the kubelet's
+ * volumesInUse; then it is force-deleted (the detach waits for the
+ * unmount).
+ */
+static void in_use_then_deleted(struct t *t)
+{
+  volume_and_claim(t, "pv-1", "data", ACCESS_RWO);
+  pod_on(t, "web-0", "data", "node-1");
+  run_for(t, SIM_SEC(30));
+  assert_true(reported_attached(t, "node-1", "pv-1"));
+  kubelet_reports_in_use(t, "node-1", "pv-1");
+  run_for(t, SIM_SEC(1));
+  force_delete(t, "web-0");
+  run_for(t, SIM_SEC(1));
+  assert_false(detaching(t, "pv-1", "node-1"));
+}
+
+/*
+ * The fuzz failure of seed 11122670368301278383: the status write that
+ * takes the volume out of volumesAttached before the detach times out
+ * but is applied; the replacement pod comes back to the same node. The
+ * controller must put the volume back in the node's status, or the
+ * kubelet waits for an attach that never comes.
+ */
+static void
+a_volume_whose_detach_status_write_timed_out_is_listed_again(void **state)
+{
+  struct t *t = *state;
+  simtime now;
+  const struct object *va;
+
+  in_use_then_deleted(t);
+  now = engine_now(t->f.engine);
+  api_add_write_fault(t->f.api, API_FAULT_TIMEOUT_APPLIED, 1.0, now,
+                      now + SIM_SEC(3), "attachdetach-controller");
+  kubelet_reports_in_use(t, "node-1", NULL);
+  run_for(t, SIM_MS(150));
+  assert_true(fixture_noted(&t->f, "NodeStatusFailed"));
+  pod_on(t, "web-0", "data", "node-1");
+  run_for(t, SIM_SEC(1));
+  /* Every write is answered 504 but applied: the last says attached. */
+  assert_true(reported_attached(t, "node-1", "pv-1"));
+  run_for(t, SIM_SEC(10));
+  assert_true(reported_attached(t, "node-1", "pv-1"));
+  va = attachment(t, "pv-1", "node-1");
+  assert_non_null(va);
+  assert_false(meta_is_deleting(&va->meta)); /* the detach never went on */
+  assert_true(va->u.va.attached);
+  assert_true(truth_is_attached(t->f.truth, "pv-1", "node-1"));
+  assert_false(fixture_noted(&t->f, "Detach: detaching from node-1"));
+}
+
+/*
+ * A failed status write before a detach is not an operation of the
+ * executor: upstream skips the detach and tries again at the next 100 ms
+ * pass, with no exponential back-off, and the volume stays listed.
+ */
+static void
+a_detach_whose_status_write_failed_goes_on_at_the_next_pass(void **state)
+{
+  struct t *t = *state;
+  simtime now, end, at;
+
+  in_use_then_deleted(t);
+  now = engine_now(t->f.engine);
+  end = now + SIM_SEC(1);
+  api_add_write_fault(t->f.api, API_FAULT_UNAVAILABLE, 1.0, now, end,
+                      "attachdetach-controller");
+  kubelet_reports_in_use(t, "node-1", NULL);
+  run_for(t, SIM_MS(500));
+  assert_true(fixture_noted(&t->f, "NodeStatusFailed"));
+  assert_true(reported_attached(t, "node-1", "pv-1"));
+  assert_false(detaching(t, "pv-1", "node-1"));
+  at = detach_started(t, "pv-1", "node-1", SIM_SEC(5));
+  assert_true(at != SIMTIME_NEVER);
+  assert_true(at >= end);
+  assert_true(at <= end + SIM_MS(100));
+  assert_false(reported_attached(t, "node-1", "pv-1"));
+  run_for(t, SIM_SEC(30));
+  assert_null(attachment(t, "pv-1", "node-1"));
+  assert_false(truth_is_attached(t->f.truth, "pv-1", "node-1"));
+}
+
+/*
+ * Half of the controller's writes fail for two seconds around a detach,
+ * with each kind of fault and many seeds (so that some runs have the
+ * VolumeAttachment delete itself answered with the error): the volume
+ * always ends detached and out of volumesAttached, and while its
+ * attachment is being deleted the node never lists it (once the
+ * controller had a pass to write that).
+ */
+static void
+a_detach_ends_detached_and_unlisted_whatever_writes_fail(void **state)
+{
+  static const enum api_fault_kind kinds[] = {API_FAULT_TIMEOUT_APPLIED,
+                                              API_FAULT_UNAVAILABLE};
+  int failed_deletes[2] = {0, 0};
+
+  (void)state;
+  for (size_t k = 0; k < 2; k++)
+    for (uint64_t seed = 1; seed <= 24; seed++) {
+      struct t t;
+      simtime now, end, seen_deleting = SIMTIME_NEVER;
+      const struct object *va;
+      bool noted = false;
+
+      start(&t, seed);
+      in_use_then_deleted(&t);
+      now = engine_now(t.f.engine);
+      end = now + SIM_SEC(2);
+      api_add_write_fault(t.f.api, kinds[k], 0.5, now, end,
+                          "attachdetach-controller");
+      kubelet_reports_in_use(&t, "node-1", NULL);
+      while (engine_now(t.f.engine) < end + SIM_MIN(1)) {
+        run_for(&t, SIM_MS(10));
+        noted |= fixture_noted(&t.f, "DetachFailed");
+        va = attachment(&t, "pv-1", "node-1");
+        if (!va)
+          break;
+        if (!meta_is_deleting(&va->meta))
+          continue;
+        if (seen_deleting == SIMTIME_NEVER)
+          seen_deleting = engine_now(t.f.engine);
+        if (engine_now(t.f.engine) >= end + SIM_MS(200) &&
+            engine_now(t.f.engine) >= seen_deleting + SIM_MS(200))
+          assert_false(reported_attached(&t, "node-1", "pv-1"));
+      }
+      failed_deletes[k] += noted;
+      assert_null(attachment(&t, "pv-1", "node-1"));
+      assert_false(truth_is_attached(t.f.truth, "pv-1", "node-1"));
+      assert_false(reported_attached(&t, "node-1", "pv-1"));
+      stop(&t);
+    }
+  assert_true(failed_deletes[0] > 0);
+  assert_true(failed_deletes[1] > 0);
+}
+
+/* A VolumeAttachment created by a write that timed out is the one the
+ * controller waits for: one attachment, one failure event. */
+static void an_attachment_created_by_a_timed_out_write_is_used(void **state)
+{
+  struct t *t = *state;
+  simtime now;
+
+  volume_and_claim(t, "pv-1", "data", ACCESS_RWO);
+  now = engine_now(t->f.engine);
+  api_add_write_fault(t->f.api, API_FAULT_TIMEOUT_APPLIED, 1.0, now,
+                      now + SIM_SEC(1), "attachdetach-controller");
+  pod_on(t, "web-0", "data", "node-1");
+  run_for(t, SIM_MS(200));
+  assert_non_null(attachment(t, "pv-1", "node-1"));
+  run_for(t, SIM_SEC(30));
+  assert_int_equal(attachments(t, "pv-1"), 1);
+  assert_true(attachment(t, "pv-1", "node-1")->u.va.attached);
+  assert_true(truth_is_attached(t->f.truth, "pv-1", "node-1"));
+  assert_true(reported_attached(t, "node-1", "pv-1"));
+  assert_int_equal(
+      events(t, "web-0", "FailedAttachVolume",
+             "AttachVolume.Attach failed for volume \"pv-1\" : the server was "
+             "unable to return a response in the time allotted, but may still "
+             "be processing the request"),
+      1);
+  assert_int_equal(events(t, "web-0", "SuccessfulAttachVolume", NULL), 1);
+}
+
+/* The volume is reported once a failed node status write goes through. */
+static void
+an_attached_volume_is_listed_after_failed_status_writes(void **state)
+{
+  struct t *t = *state;
+  simtime now;
+
+  volume_and_claim(t, "pv-1", "data", ACCESS_RWO);
+  pod_on(t, "web-0", "data", "node-1");
+  while (!attachment(t, "pv-1", "node-1") ||
+         !attachment(t, "pv-1", "node-1")->u.va.attached)
+    run_for(t, SIM_MS(1));
+  now = engine_now(t->f.engine);
+  api_add_write_fault(t->f.api, API_FAULT_UNAVAILABLE, 1.0, now,
+                      now + SIM_SEC(2), "attachdetach-controller");
+  run_for(t, SIM_SEC(1));
+  assert_false(reported_attached(t, "node-1", "pv-1"));
+  run_for(t, SIM_SEC(1) + SIM_MS(100));
+  assert_true(reported_attached(t, "node-1", "pv-1"));
+}
+
+/* When pv-1 was attached to node-1, with the CSI attacher's writes
+ * failing with `kind` for the first `fail` of the attach (0: none). */
+static simtime attach_time(uint64_t seed, enum api_fault_kind kind,
+                           simtime fail)
+{
+  struct t t;
+  simtime now, at;
+
+  start(&t, seed);
+  volume_and_claim(&t, "pv-1", "data", ACCESS_RWO);
+  pod_on(&t, "web-0", "data", "node-1");
+  while (!attachment(&t, "pv-1", "node-1"))
+    run_for(&t, SIM_MS(1));
+  now = engine_now(t.f.engine);
+  if (fail)
+    api_add_write_fault(t.f.api, kind, 1.0, now, now + fail, "csi-attacher");
+  while (!truth_is_attached(t.f.truth, "pv-1", "node-1") &&
+         engine_now(t.f.engine) < now + SIM_MIN(2))
+    run_for(&t, SIM_MS(5));
+  at = engine_now(t.f.engine);
+  run_for(&t, SIM_SEC(30));
+  assert_true(attachment(&t, "pv-1", "node-1")->u.va.attached);
+  assert_int_equal(attachment(&t, "pv-1", "node-1")->meta.finalizers.nr, 1);
+  assert_true(reported_attached(&t, "node-1", "pv-1"));
+  stop(&t);
+  return at - now;
+}
+
+/*
+ * The external attacher's finalizer write times out but is applied: the
+ * update event it causes is handled at once (the work queue's Add), not
+ * after the retry's back-off; a write that failed waits for the retry.
+ */
+static void
+the_attacher_goes_on_when_its_timed_out_write_was_applied(void **state)
+{
+  simtime clean = attach_time(7, API_FAULT_UNAVAILABLE, 0);
+  simtime applied = attach_time(7, API_FAULT_TIMEOUT_APPLIED, SIM_MS(8));
+  simtime failed = attach_time(7, API_FAULT_UNAVAILABLE, SIM_MS(8));
+
+  (void)state;
+  assert_true(applied >= clean);
+  assert_true(applied <= clean + SIM_MS(50));
+  assert_true(failed >= clean + SIM_SEC(1)); /* --retry-interval-start */
+  /* Long windows: the attach completes once the writes go through. */
+  assert_true(attach_time(7, API_FAULT_TIMEOUT_APPLIED, SIM_SEC(5)) <
+              SIM_SEC(30));
+  assert_true(attach_time(7, API_FAULT_UNAVAILABLE, SIM_SEC(5)) < SIM_SEC(30));
+}
+
+/* The attacher's finalizer removal fails (or times out applied) for a
+ * while: the attachment still goes once the disk is detached. */
+static void the_attacher_finishes_a_detach_whose_writes_fail(void **state)
+{
+  static const enum api_fault_kind kinds[] = {API_FAULT_TIMEOUT_APPLIED,
+                                              API_FAULT_UNAVAILABLE};
+
+  (void)state;
+  for (size_t k = 0; k < 2; k++) {
+    struct t t;
+    simtime now;
+
+    start(&t, 3);
+    in_use_then_deleted(&t);
+    kubelet_reports_in_use(&t, "node-1", NULL);
+    while (!detaching(&t, "pv-1", "node-1"))
+      run_for(&t, SIM_MS(1));
+    now = engine_now(t.f.engine);
+    api_add_write_fault(t.f.api, kinds[k], 1.0, now, now + SIM_MIN(1),
+                        "csi-attacher");
+    run_for(&t, SIM_SEC(50));
+    assert_false(truth_is_attached(t.f.truth, "pv-1", "node-1"));
+    if (kinds[k] == API_FAULT_UNAVAILABLE)
+      assert_non_null(attachment(&t, "pv-1", "node-1"));
+    run_for(&t, SIM_MIN(5) + SIM_SEC(30));
+    assert_null(attachment(&t, "pv-1", "node-1"));
+    assert_false(reported_attached(&t, "node-1", "pv-1"));
+    stop(&t);
+  }
+}
+
+/* A Node object deleted and created again starts with an empty
+ * volumesAttached: the controller writes what is attached there
+ * (nodeAdd's SetNodeStatusUpdateNeeded, issue #37586). */
+static void a_node_created_again_gets_its_attached_volumes_listed(void **state)
+{
+  struct t *t = *state;
+  const struct object *old;
+  struct object o;
+
+  volume_and_claim(t, "pv-1", "data", ACCESS_RWO);
+  pod_on(t, "web-0", "data", "node-1");
+  run_for(t, SIM_SEC(30));
+  assert_true(reported_attached(t, "node-1", "pv-1"));
+  old = fixture_get(&t->f, KIND_NODE, "node-1");
+  object_init(&o, KIND_NODE);
+  o.meta.name = old->meta.name;
+  o.meta.labels = old->meta.labels;
+  o.u.node.cpu_allocatable_milli = old->u.node.cpu_allocatable_milli;
+  o.u.node.memory_allocatable = old->u.node.memory_allocatable;
+  o.u.node.pods_allocatable = old->u.node.pods_allocatable;
+  o.u.node.ready = old->u.node.ready;
+  assert_int_equal(
+      api_delete(t->f.api, "kubectl", KIND_NODE, "", "node-1", NULL), API_OK);
+  run_for(t, SIM_SEC(1));
+  fixture_create(&t->f, &o);
+  assert_false(reported_attached(t, "node-1", "pv-1"));
+  run_for(t, SIM_MS(200));
+  assert_true(reported_attached(t, "node-1", "pv-1"));
+}
+
 /* --- access modes --------------------------------------------------------- */
 
 static void
@@ -917,6 +1217,16 @@ int main(void)
       T(before_1_25_the_timer_forces_healthy_nodes_too),
       T(before_1_26_the_out_of_service_taint_is_ignored),
       T(a_failed_pod_releases_its_volume),
+      T(a_volume_whose_detach_status_write_timed_out_is_listed_again),
+      T(a_detach_whose_status_write_failed_goes_on_at_the_next_pass),
+      cmocka_unit_test(
+          a_detach_ends_detached_and_unlisted_whatever_writes_fail),
+      T(an_attachment_created_by_a_timed_out_write_is_used),
+      T(an_attached_volume_is_listed_after_failed_status_writes),
+      cmocka_unit_test(
+          the_attacher_goes_on_when_its_timed_out_write_was_applied),
+      cmocka_unit_test(the_attacher_finishes_a_detach_whose_writes_fail),
+      T(a_node_created_again_gets_its_attached_volumes_listed),
       T(a_second_node_gets_one_multi_attach_error_until_the_volume_moves),
       T(the_multi_attach_error_names_pods_still_using_the_volume),
       T(each_waiting_node_gets_its_multi_attach_error_once),

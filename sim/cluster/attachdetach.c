@@ -48,6 +48,19 @@
  * have it mounted (truth_detach while truth_mounts > 0) - the hazard a
  * partitioned node's writer runs into.
  *
+ * Failed writes (a write answered with an error may also have been
+ * applied: a 504 timeout) never leave a stuck state. The node status
+ * updater rewrites volumesAttached from the ASW at the end of each pass
+ * until a write succeeds. A failed status write before a detach puts the
+ * volume back in the report and skips the detach until the next pass (no
+ * back-off, as upstream). A failed VolumeAttachment create or delete is
+ * retried with the operation executor's back-off; the ASW follows the
+ * VolumeAttachment objects, so one that was created or deleted after all
+ * is picked up by on_va (a deleting one is no longer reported). A Node
+ * object created again gets its volumesAttached written (nodeAdd). The
+ * external attacher retries with its back-off and handles the update
+ * event of a write that was applied at once.
+ *
  * SIMPLIFIED: the DSW populator (a 1-minute check that pods still exist,
  * a 3-minute relist) is replaced by reacting to every pod, claim and PV
  * event, which is what the populator eventually achieves; the ASW is not
@@ -692,11 +705,29 @@ static void start_detach(struct ad *ad, struct ad_vol *v, struct ad_att *a,
   const struct object *live;
   enum api_status st;
 
-  /* Not safe to mount any more: out of volumesAttached first. */
+  /* Not safe to mount any more: out of volumesAttached first
+   * (RemoveVolumeFromReportAsAttached, UpdateNodeStatusForNode). */
   a->reported = false;
   if (!node_status_sync(ad, n)) {
+    /*
+     * The write failed - or timed out after it was applied, so the node
+     * may no longer list the volume. As upstream, the volume goes back to
+     * the report (AddVolumeToReportAsAttached) and the node status
+     * updater at the end of this pass writes it again until a write
+     * succeeds; the detach is skipped and tried again at the next pass,
+     * with no back-off (this is not an operation of the executor).
+     */
     a->reported = true;
-    backoff(ad, v, a);
+    node_dirty(ad, n);
+    wake_at(ad, v,
+            stor__grid_at(engine_now(ad->engine) + 1,
+                          ad->t->v[TIMING_AD_RECONCILE]));
+    cluster_note(&ad->env,
+                 arena_printf(ad->arena, "PersistentVolume/%s", v->pv),
+                 "NodeStatusFailed",
+                 "removing it from %s's volumesAttached failed (%s): reported "
+                 "again, detach tried at the next pass",
+                 a->node, api_last_error(ad->api));
     return;
   }
   if (!forced) {
@@ -718,9 +749,16 @@ static void start_detach(struct ad *ad, struct ad_vol *v, struct ad_att *a,
   } else if (st == API_NOT_FOUND) {
     a->state = AS_NONE;
   } else {
+    /* DetachVolume failed: back in the report, retried with back-off. A
+     * delete that timed out may have been applied: on_va then sees the
+     * attachment go. */
     a->reported = true;
     node_dirty(ad, n);
     backoff(ad, v, a);
+    cluster_note(
+        &ad->env, arena_printf(ad->arena, "PersistentVolume/%s", v->pv),
+        "DetachFailed", "deleting VolumeAttachment %s (node %s) failed: %s",
+        a->va, a->node, api_last_error(ad->api));
     return;
   }
   a->failures = 0;
@@ -986,6 +1024,11 @@ static void on_node(struct informer *inf, enum watch_type t,
     }
   }
   if (n->known && !was_known) {
+    /* A Node object created again starts with no volumesAttached: write
+     * what is attached (SetNodeStatusUpdateNeeded in nodeAdd, issue
+     * #37586). Nothing to write for a node with no volumes. */
+    if (n->vols.nr)
+      node_dirty(ad, n);
     /* Pods that were waiting for this node to be managed. */
     size_t nr = n->parked.nr;
     struct stor__key *keys = xmalloc((nr ? nr : 1) * sizeof(*keys));
@@ -1037,6 +1080,17 @@ static void on_va(struct informer *inf, enum watch_type t,
     a->detach_requested = SIMTIME_NEVER;
     a->va = NULL;
   } else if (meta_is_deleting(&now->meta)) {
+    /*
+     * Detaching. The delete may have answered an error and still been
+     * applied (a timeout): start_detach then put the volume back in
+     * volumesAttached. Upstream's next pass takes it out again before it
+     * repeats the delete (a detach in flight is never reported); here the
+     * deleting attachment itself says the detach runs.
+     */
+    if (a->reported) {
+      a->reported = false;
+      node_dirty(ad, node_rec(ad, a->node));
+    }
     a->state = AS_DETACHING;
     a->va = now->meta.name;
   } else if (va->attached) {
@@ -1243,10 +1297,13 @@ static void att_process(struct attacher *at, const char *name)
   st = api_patch(ad->api, CSI_ATTACHER, KIND_VOLUMEATTACHMENT, "", name,
                  va->meta.uid, edit_finalizer, &fe, NULL);
   if (st != API_OK) {
+    /* A finalizer patch that timed out may have been applied: the retry
+     * finds the finalizer there (a no-op patch) and goes on. */
     if (st != API_NOT_FOUND && st != API_INVALID)
       att_retry(at, op);
     return;
   }
+  op->failures = 0; /* the work queue's Forget */
   op->phase = ATT_PUBLISHING;
   att_later(at, op,
             rng_lognormal(at->rng, ad->t->v[TIMING_ATTACH_LATENCY],
@@ -1257,10 +1314,21 @@ static void att_on_va(struct informer *inf, enum watch_type t,
                       const struct object *old, const struct object *now,
                       void *ctx)
 {
+  struct attacher *at = ctx;
+  struct att_op *op = stor__map_get(&at->ops, "", now->meta.name);
+
   (void)inf;
   (void)t;
   (void)old;
-  att_process(ctx, now->meta.name);
+  /* An event is handled at once, also while a retry waits: the work
+   * queue's Add does not wait for the rate limiter's delay (the failure
+   * count stays until a sync succeeds). A write that timed out after it
+   * was applied is seen here and the work goes on. */
+  if (op && op->phase == ATT_IDLE && op->handle) {
+    engine_cancel(at->ad->engine, op->handle);
+    op->handle = 0;
+  }
+  att_process(at, now->meta.name);
 }
 
 static struct attacher *attacher_start(struct ad *ad)
