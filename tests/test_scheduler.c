@@ -1028,6 +1028,60 @@ static void static_local_volume_is_matched_and_prebound(void **state)
   assert_string_equal(node_of(t, "web-0"), "node-2");
 }
 
+/* The PV index: a free volume among many bound to other claims. */
+static void a_free_static_volume_is_found_among_bound_ones(void **state)
+{
+  struct t *t = *state;
+  struct object c = fixture_pvc(&t->f, "data-web-0", "local", 1 << 20);
+  struct object p = web_pod(t, "web-0", "data-web-0");
+  char name[32], claim[32];
+
+  storage_class(t, "local", BINDING_WAIT_FOR_FIRST_CONSUMER,
+                "kubernetes.io/no-provisioner");
+  for (int i = 0; i < 40; i++) {
+    snprintf(name, sizeof(name), "local-%02d", i);
+    snprintf(claim, sizeof(claim), "data-other-%d", i);
+    pv_in(t, arena_strdup(&t->f.s.arena, name), "local",
+          "kubernetes.io/hostname", "node-1",
+          arena_strdup(&t->f.s.arena, claim));
+  }
+  pv_in(t, "local-zz", "local", "kubernetes.io/hostname", "node-3", NULL);
+  create(t, &c);
+  start(t);
+  create(t, &p);
+  run_to(t, SIM_SEC(1));
+  assert_string_equal(
+      fixture_get(&t->f, KIND_PV, "local-zz")->u.pv.spec.claim_ref.name,
+      "data-web-0");
+}
+
+/*
+ * Three volumes name the claim, created in the order b, a, c: the first by
+ * name is the prebound one, whatever order the scheduler learnt them in.
+ */
+static void the_first_volume_naming_the_claim_by_name_is_used(void **state)
+{
+  struct t *t = *state;
+  struct object c = fixture_pvc(&t->f, "data-web-0", "local", 1 << 20);
+  struct object p = web_pod(t, "web-0", "data-web-0");
+
+  storage_class(t, "local", BINDING_WAIT_FOR_FIRST_CONSUMER,
+                "kubernetes.io/no-provisioner");
+  create(t, &c);
+  start(t);
+  run_to(t, SIM_SEC(1));
+  pv_in(t, "local-b", "local", "kubernetes.io/hostname", "node-2",
+        "data-web-0");
+  pv_in(t, "local-a", "local", "kubernetes.io/hostname", "node-3",
+        "data-web-0");
+  pv_in(t, "local-c", "local", "kubernetes.io/hostname", "node-1",
+        "data-web-0");
+  run_to(t, SIM_SEC(2));
+  create(t, &p);
+  run_to(t, SIM_SEC(3));
+  assert_true(fixture_noted(&t->f, "1 of 3 nodes feasible, chose node-3"));
+}
+
 static void
 no_matching_static_volume_and_no_provisioner_is_reported(void **state)
 {
@@ -1507,6 +1561,10 @@ int main(void)
           setup3, teardown),
       cmocka_unit_test_setup_teardown(
           static_local_volume_is_matched_and_prebound, setup3, teardown),
+      cmocka_unit_test_setup_teardown(
+          a_free_static_volume_is_found_among_bound_ones, setup3, teardown),
+      cmocka_unit_test_setup_teardown(
+          the_first_volume_naming_the_claim_by_name_is_used, setup3, teardown),
       cmocka_unit_test_setup_teardown(
           no_matching_static_volume_and_no_provisioner_is_reported, setup3,
           teardown),

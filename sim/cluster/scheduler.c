@@ -81,6 +81,7 @@
 #include "apiserver.h"
 #include "cluster.h"
 #include "rng.h"
+#include "u64map.h"
 
 /* The profile name: event source, API client and informer component. */
 #define SCHED_NAME "default-scheduler"
@@ -327,6 +328,24 @@ struct sched {
   VEC(int64_t) zone_counts;
   VEC(const struct object *) picked; /* PVs chosen for this pod */
   VEC(struct wait_item) plan;
+
+  /*
+   * The PV cache by what FindMatchingVolume asks of it (lookups only, D4):
+   * the volumes with no claimRef (candidates for a static match) and, by
+   * a hash of the claimRef's namespace/name, those that name a claim (a
+   * prebound volume). A cycle looks at these instead of every PV: with
+   * dynamic provisioning nearly every volume is bound to another claim.
+   */
+  struct u64map pvx_by_uid; /* PV uid -> index into pvx */
+  VEC(struct pvx {
+    const struct object *pv; /* the cached version */
+    uint64_t claim_h;        /* hash of its claimRef; 0 = none */
+    uint64_t next_same_h;    /* uid of the next PV with claim_h, or 0 */
+    size_t unbound_at;       /* index into unbound_pvs, or SIZE_MAX */
+  })
+  pvx;
+  struct u64map pvx_by_claim; /* claim_h -> uid of the first PV */
+  VEC(uint64_t) unbound_pvs;  /* uids of PVs without a claimRef */
 };
 
 /* --- small helpers --- */
@@ -1439,6 +1458,103 @@ static void on_node(struct informer *inf, enum watch_type t,
   }
 }
 
+/* --- the PV index --- */
+
+static uint64_t claim_hash(const char *ns, const char *name)
+{
+  uint64_t h = sim_fnv1a(SIM_FNV_INIT, ns ? ns : "", ns ? strlen(ns) : 0);
+
+  h = sim_fnv1a(h, "/", 1);
+  h = sim_fnv1a(h, name, strlen(name));
+  return h ? h : 1;
+}
+
+static struct pvx *pvx_get(struct sched *s, uint64_t uid)
+{
+  uint64_t i;
+
+  return u64map_get(&s->pvx_by_uid, uid, &i) ? &s->pvx.v[i] : NULL;
+}
+
+/* Takes e out of the unbound list and its claim's chain. */
+static void pvx_unlink(struct sched *s, struct pvx *e)
+{
+  uint64_t uid = e->pv->meta.uid;
+
+  if (e->unbound_at != SIZE_MAX) {
+    size_t at = e->unbound_at;
+    uint64_t last = s->unbound_pvs.v[--s->unbound_pvs.nr];
+    if (at < s->unbound_pvs.nr) {
+      s->unbound_pvs.v[at] = last;
+      pvx_get(s, last)->unbound_at = at;
+    }
+    e->unbound_at = SIZE_MAX;
+  }
+  if (e->claim_h) {
+    uint64_t head, *link = NULL;
+    SIM_ASSERT(u64map_get(&s->pvx_by_claim, e->claim_h, &head));
+    if (head == uid) {
+      if (e->next_same_h)
+        u64map_put(&s->pvx_by_claim, e->claim_h, e->next_same_h);
+      else
+        u64map_del(&s->pvx_by_claim, e->claim_h);
+    } else {
+      while (head != uid) {
+        link = &pvx_get(s, head)->next_same_h;
+        head = *link;
+      }
+      *link = e->next_same_h;
+    }
+    e->claim_h = e->next_same_h = 0;
+  }
+}
+
+static void pvx_link(struct sched *s, struct pvx *e)
+{
+  const struct claim_ref *cr = &e->pv->u.pv.spec.claim_ref;
+  uint64_t uid = e->pv->meta.uid, head;
+
+  if (empty(cr->name)) {
+    e->unbound_at = s->unbound_pvs.nr;
+    VEC_PUSH(&s->unbound_pvs, uid);
+    return;
+  }
+  e->claim_h = claim_hash(cr->namespace_, cr->name);
+  e->next_same_h = u64map_get(&s->pvx_by_claim, e->claim_h, &head) ? head : 0;
+  u64map_put(&s->pvx_by_claim, e->claim_h, uid);
+}
+
+static void pvx_update(struct sched *s, enum watch_type t,
+                       const struct object *now)
+{
+  uint64_t uid = now->meta.uid, i;
+  struct pvx *e = pvx_get(s, uid);
+
+  if (e)
+    pvx_unlink(s, e);
+  if (t == WATCH_DELETED) {
+    if (!e)
+      return;
+    SIM_ASSERT(u64map_get(&s->pvx_by_uid, uid, &i));
+    u64map_del(&s->pvx_by_uid, uid);
+    s->pvx.v[i] = s->pvx.v[--s->pvx.nr];
+    if (i < s->pvx.nr) {
+      struct pvx *m = &s->pvx.v[i];
+      u64map_put(&s->pvx_by_uid, m->pv->meta.uid, i);
+      if (m->unbound_at != SIZE_MAX)
+        s->unbound_pvs.v[m->unbound_at] = m->pv->meta.uid;
+    }
+    return;
+  }
+  if (!e) {
+    VEC_PUSH(&s->pvx, ((struct pvx){.unbound_at = SIZE_MAX}));
+    u64map_put(&s->pvx_by_uid, uid, s->pvx.nr - 1);
+    e = &s->pvx.v[s->pvx.nr - 1];
+  }
+  e->pv = now;
+  pvx_link(s, e);
+}
+
 static void on_storage(struct informer *inf, enum watch_type t,
                        const struct object *old, const struct object *now,
                        void *ctx)
@@ -1447,6 +1563,8 @@ static void on_storage(struct informer *inf, enum watch_type t,
 
   (void)inf;
   (void)old;
+  if (now->kind == KIND_PV)
+    pvx_update(s, t, now);
   /* The assume cache gives way once the informer shows the claimRef. */
   if (now->kind == KIND_PV && t != WATCH_DELETED &&
       !empty(now->u.pv.spec.claim_ref.name)) {
@@ -1575,6 +1693,33 @@ static bool cand_visit(const struct object *pv, void *arg)
     return true;
   VEC_PUSH(&c->s->cands, pv);
   return true;
+}
+
+/*
+ * cand_visit over every cached PV in name order, from the PV index: the
+ * candidates come from the volumes without a claimRef (their order does
+ * not matter: they are sorted by cand_cmp), the prebound volume is the
+ * first by name of those naming the claim.
+ */
+static void pv_candidates(struct cand_ctx *c)
+{
+  struct sched *s = c->s;
+  uint64_t uid;
+
+  for (size_t i = 0; i < s->unbound_pvs.nr; i++)
+    cand_visit(pvx_get(s, s->unbound_pvs.v[i])->pv, c);
+  if (!u64map_get(&s->pvx_by_claim,
+                  claim_hash(pod_ns(c->pvc), c->pvc->meta.name), &uid))
+    return;
+  for (; uid; uid = pvx_get(s, uid)->next_same_h) {
+    const struct object *pv = pvx_get(s, uid)->pv;
+    const struct object *was = c->prebound;
+    c->prebound = NULL;
+    cand_visit(pv, c);
+    if (!c->prebound ||
+        (was && strcmp(was->meta.name, c->prebound->meta.name) < 0))
+      c->prebound = was;
+  }
 }
 
 /* Smallest capacity first, then name (total: names are unique). */
@@ -1708,7 +1853,7 @@ static enum vb_pre vb_prefilter(struct sched *s, const struct spod *p,
       continue;
     struct cand_ctx cc = {.s = s, .pvc = c, .pod_uid = p->uid};
     vc->cand_from = s->cands.nr;
-    informer_list(s->pvs, NULL, NULL, cand_visit, &cc);
+    pv_candidates(&cc);
     vc->cand_to = s->cands.nr;
     vc->prebound = cc.prebound;
     if (vc->cand_to > vc->cand_from)
@@ -3004,6 +3149,10 @@ void scheduler_stop(void *state)
   free(s->ipa_score.v);
   free(s->claims.v);
   free(s->cands.v);
+  free(s->pvx.v);
+  free(s->unbound_pvs.v);
+  u64map_release(&s->pvx_by_uid);
+  u64map_release(&s->pvx_by_claim);
   free(s->eligible.v);
   free(s->feas.v);
   free(s->zones.v);
