@@ -1,13 +1,17 @@
 /*
  * truth.c - the ground truth of machines, containers, attachments, mounts
- * and writes. Small linear tables: a cluster has tens of nodes and a few
- * thousand pods at most in a run; lookups by uid and name use a sorted
- * index where they are hot.
+ * and writes. Tables in insertion order (what iteration sees, D4) with
+ * hash indexes for the lookups by node name, pod uid and PV name: the
+ * kubelets, the attach/detach machinery and the property checks look up a
+ * volume on every mount, write and attachment, and a scale run has tens
+ * of thousands of volumes. A stopped pod incarnation is marked dead and
+ * the table compacted once the dead outnumber the live.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "truth.h"
+#include "u64map.h"
 
 struct machine {
   char *node;
@@ -18,7 +22,6 @@ struct mount {
   char *node;
   uint64_t uid;
 };
-
 
 struct vol {
   struct truth_volume pub;
@@ -37,11 +40,58 @@ struct tpod {
 
 struct truth {
   VEC(struct machine) machines;
-  VEC(struct tpod) pods;
+  VEC(struct tpod) pods; /* start order; dead ones until compacted */
   VEC(struct vol *) vols;
+  /* indexes (lookups only): name hash -> index, uid -> index */
+  struct u64map machine_idx, vol_idx, pod_idx;
+  size_t pods_dead;
   truth_hook_fn *hook;
   void *hook_ctx;
 };
+
+static uint64_t name_hash(const char *s)
+{
+  return sim_fnv1a(SIM_FNV_INIT, s, strlen(s)) >> 2; /* < U64MAP_TOMB */
+}
+
+/*
+ * The index of the entry named name in a table, through idx (hash of the
+ * name -> index); two names with one hash (never seen, but possible) fall
+ * back to a walk. name_of gives the name of entry i.
+ */
+static size_t lookup(const struct u64map *idx, size_t nr, const char *name,
+                     const char *(*name_of)(const struct truth *, size_t),
+                     const struct truth *t)
+{
+  uint64_t i;
+
+  if (!u64map_get(idx, name_hash(name), &i))
+    return SIZE_MAX;
+  if (!strcmp(name_of(t, (size_t)i), name))
+    return (size_t)i;
+  for (size_t k = 0; k < nr; k++)
+    if (!strcmp(name_of(t, k), name))
+      return k;
+  return SIZE_MAX;
+}
+
+static void index_add(struct u64map *idx, const char *name, size_t i)
+{
+  uint64_t h = name_hash(name);
+
+  if (!u64map_get(idx, h, NULL)) /* a collision keeps the first */
+    u64map_put(idx, h, i);
+}
+
+static const char *machine_name(const struct truth *t, size_t i)
+{
+  return t->machines.v[i].node;
+}
+
+static const char *vol_name(const struct truth *t, size_t i)
+{
+  return t->vols.v[i]->name;
+}
 
 const char *node_machine_name(enum node_machine m)
 {
@@ -69,6 +119,8 @@ void truth_free(struct truth *t)
     free(t->machines.v[i].node);
   free(t->machines.v);
   for (size_t i = 0; i < t->pods.nr; i++) {
+    if (!t->pods.v[i].live)
+      continue; /* freed when it stopped */
     free(t->pods.v[i].pod);
     free(t->pods.v[i].ns);
     free(t->pods.v[i].node);
@@ -91,6 +143,9 @@ void truth_free(struct truth *t)
     free(v);
   }
   free(t->vols.v);
+  u64map_release(&t->machine_idx);
+  u64map_release(&t->vol_idx);
+  u64map_release(&t->pod_idx);
   free(t);
 }
 
@@ -102,33 +157,51 @@ void truth_set_hook(struct truth *t, truth_hook_fn *fn, void *ctx)
 
 void truth_set_machine(struct truth *t, const char *node, enum node_machine m)
 {
-  for (size_t i = 0; i < t->machines.nr; i++) {
-    if (!strcmp(t->machines.v[i].node, node)) {
-      t->machines.v[i].m = m;
-      changed(t);
-      return;
-    }
+  size_t i = lookup(&t->machine_idx, t->machines.nr, node, machine_name, t);
+
+  if (i != SIZE_MAX) {
+    t->machines.v[i].m = m;
+    changed(t);
+    return;
   }
   struct machine mc = {xstrdup(node), m};
   VEC_PUSH(&t->machines, mc);
+  index_add(&t->machine_idx, mc.node, t->machines.nr - 1);
   changed(t);
 }
 
 enum node_machine truth_machine(const struct truth *t, const char *node)
 {
-  for (size_t i = 0; i < t->machines.nr; i++)
-    if (!strcmp(t->machines.v[i].node, node))
-      return t->machines.v[i].m;
-  return MACHINE_UP;
+  size_t i = lookup(&t->machine_idx, t->machines.nr, node, machine_name, t);
+
+  return i != SIZE_MAX ? t->machines.v[i].m : MACHINE_UP;
 }
 
+/* The live incarnation uid (at most one: a uid starts once at a time). */
 static struct tpod *find_pod(const struct truth *t, uint64_t uid)
 {
-  /* Newest first: the incarnation asked about is usually recent. */
-  for (size_t i = t->pods.nr; i-- > 0;)
-    if (t->pods.v[i].live && t->pods.v[i].pub.uid == uid)
-      return &t->pods.v[i];
-  return NULL;
+  uint64_t i;
+
+  if (!u64map_get(&t->pod_idx, uid, &i))
+    return NULL;
+  SIM_ASSERT(t->pods.v[i].live && t->pods.v[i].pub.uid == uid);
+  return &t->pods.v[i];
+}
+
+/* Drops the dead incarnations, keeping start order, and re-indexes. */
+static void compact_pods(struct truth *t)
+{
+  size_t j = 0;
+
+  for (size_t i = 0; i < t->pods.nr; i++) {
+    if (!t->pods.v[i].live)
+      continue;
+    t->pods.v[j] = t->pods.v[i];
+    u64map_put(&t->pod_idx, t->pods.v[j].pub.uid, j);
+    j++;
+  }
+  t->pods.nr = j;
+  t->pods_dead = 0;
 }
 
 void truth_pod_start(struct truth *t, const char *ns, const char *pod,
@@ -149,6 +222,7 @@ void truth_pod_start(struct truth *t, const char *ns, const char *pod,
                              .ip = p.ip,
                              .started = now};
   VEC_PUSH(&t->pods, p);
+  u64map_put(&t->pod_idx, uid, t->pods.nr - 1);
   changed(t);
 }
 
@@ -173,10 +247,10 @@ void truth_pod_stop(struct truth *t, uint64_t uid)
   free(p->node);
   free(p->ip);
   /* Stopped incarnations are forgotten; the rest keep start order (D4). */
-  size_t i = (size_t)(p - t->pods.v);
-  memmove(&t->pods.v[i], &t->pods.v[i + 1],
-          (t->pods.nr - i - 1) * sizeof(*p));
-  t->pods.nr--;
+  p->live = false;
+  u64map_del(&t->pod_idx, uid);
+  if (++t->pods_dead > 64 && t->pods_dead * 2 > t->pods.nr)
+    compact_pods(t);
   changed(t);
 }
 
@@ -195,10 +269,9 @@ void truth_pods(const struct truth *t, truth_pod_fn *fn, void *ctx)
 
 static struct vol *find_vol(const struct truth *t, const char *pv)
 {
-  for (size_t i = 0; i < t->vols.nr; i++)
-    if (!strcmp(t->vols.v[i]->name, pv))
-      return t->vols.v[i];
-  return NULL;
+  size_t i = lookup(&t->vol_idx, t->vols.nr, pv, vol_name, t);
+
+  return i != SIZE_MAX ? t->vols.v[i] : NULL;
 }
 
 static struct vol *get_vol(struct truth *t, const char *pv)
@@ -212,6 +285,7 @@ static struct vol *get_vol(struct truth *t, const char *pv)
   v->pub.pv = v->name;
   v->pub.last_write = SIMTIME_NEVER;
   VEC_PUSH(&t->vols, v);
+  index_add(&t->vol_idx, v->name, t->vols.nr - 1);
   return v;
 }
 
