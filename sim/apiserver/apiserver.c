@@ -76,6 +76,8 @@ void api_free(struct api *api)
     return;
   api__watch_free(api);
   api__events_free(api);
+  for (int k = 0; k < KIND_COUNT; k++)
+    api__tree_clear(&api->store[k], &api->pool);
   free(api->by_uid.v);
   free(api->digests.v);
   free(api->admissions.v);

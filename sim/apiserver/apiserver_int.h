@@ -14,6 +14,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "apiserver.h"
+#include "u64map.h"
 
 /* --- the ordered index ---------------------------------------------------- */
 
@@ -37,6 +38,9 @@ struct api__pool {
 struct api__tree {
   struct api__tnode *root;
   size_t nr;
+  /* uid of each stored version -> its node: a new version of a key
+   * (the common write) is found without a descent of string compares */
+  struct u64map by_uid;
 };
 
 /* The version stored under (ns, name), or NULL. O(log n). */
@@ -48,7 +52,7 @@ const struct object *api__tree_put(struct api__tree *t, struct api__pool *p,
 /* Removes the key; returns the removed version or NULL. */
 const struct object *api__tree_del(struct api__tree *t, struct api__pool *p,
                                    const char *ns, const char *name);
-/* Empties t, giving its nodes back to p. */
+/* Empties t, giving its nodes back to p (and freeing its uid index). */
 void api__tree_clear(struct api__tree *t, struct api__pool *p);
 /*
  * Visits versions in (namespace, name) order; ns NULL or "" = all

@@ -115,7 +115,8 @@ static struct api__tnode *balance(struct api__tnode *n)
   return n;
 }
 
-static struct api__tnode *node_new(struct api__pool *p, const struct object *o)
+static struct api__tnode *node_new(struct api__tree *t, struct api__pool *p,
+                                   const struct object *o)
 {
   struct api__tnode *n = p->free_list;
 
@@ -125,6 +126,7 @@ static struct api__tnode *node_new(struct api__pool *p, const struct object *o)
     n = arena_alloc(p->arena, sizeof(*n));
   *n = (struct api__tnode){
       .ns = o->meta.namespace_, .name = o->meta.name, .obj = o, .height = 1};
+  u64map_put(&t->by_uid, o->meta.uid, (uint64_t)(uintptr_t)n);
   return n;
 }
 
@@ -160,34 +162,51 @@ const struct object *api__tree_get(const struct api__tree *t, const char *ns,
 }
 
 /* Inserts a key known to be absent. */
-static struct api__tnode *insert(struct api__tnode *n, struct api__pool *p,
-                                 const struct object *o)
+static struct api__tnode *insert(struct api__tree *t, struct api__tnode *n,
+                                 struct api__pool *p, const struct object *o)
 {
   if (!n)
-    return node_new(p, o);
+    return node_new(t, p, o);
   if (key_cmp(o->meta.namespace_, o->meta.name, n) < 0)
-    n->left = insert(n->left, p, o);
+    n->left = insert(t, n->left, p, o);
   else
-    n->right = insert(n->right, p, o);
+    n->right = insert(t, n->right, p, o);
   return balance(n);
+}
+
+static bool same_key(const struct api__tnode *n, const struct object *o)
+{
+  return (n->ns == o->meta.namespace_ || !strcmp(n->ns, o->meta.namespace_)) &&
+         (n->name == o->meta.name || !strcmp(n->name, o->meta.name));
 }
 
 /*
  * A new version of a present key only swaps the pointer (the key strings
- * of all versions of an object are the same): no rebalancing.
+ * of all versions of an object are the same): no rebalancing. The node is
+ * found by uid first; a new object under the key (another uid) by descent.
  */
 const struct object *api__tree_put(struct api__tree *t, struct api__pool *p,
                                    const struct object *o)
 {
-  struct api__tnode *n = find(t, o->meta.namespace_, o->meta.name);
+  struct api__tnode *n = NULL;
   const struct object *old;
+  uint64_t at;
 
+  if (u64map_get(&t->by_uid, o->meta.uid, &at) &&
+      same_key((struct api__tnode *)(uintptr_t)at, o))
+    n = (struct api__tnode *)(uintptr_t)at;
+  else
+    n = find(t, o->meta.namespace_, o->meta.name);
   if (n) {
     old = n->obj;
     n->obj = o;
+    if (old->meta.uid != o->meta.uid) {
+      u64map_del(&t->by_uid, old->meta.uid);
+      u64map_put(&t->by_uid, o->meta.uid, (uint64_t)(uintptr_t)n);
+    }
     return old;
   }
-  t->root = insert(t->root, p, o);
+  t->root = insert(t, t->root, p, o);
   t->nr++;
   return NULL;
 }
@@ -238,8 +257,10 @@ const struct object *api__tree_del(struct api__tree *t, struct api__pool *p,
   const struct object *gone = NULL;
 
   t->root = del(t->root, p, ns, name, &gone);
-  if (gone)
+  if (gone) {
     t->nr--;
+    u64map_del(&t->by_uid, gone->meta.uid);
+  }
   return gone;
 }
 
@@ -257,6 +278,7 @@ void api__tree_clear(struct api__tree *t, struct api__pool *p)
   clear(t->root, p);
   t->root = NULL;
   t->nr = 0;
+  u64map_release(&t->by_uid);
 }
 
 /*

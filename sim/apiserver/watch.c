@@ -279,6 +279,7 @@ void api__watch_free(struct api *api)
       if (inf->drain)
         engine_cancel(api->engine, inf->drain);
       drop_queue(inf);
+      api__tree_clear(&inf->cache, &api->pool);
       free(inf->queue.v);
       free(inf->handlers.v);
       free(inf);
