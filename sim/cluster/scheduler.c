@@ -148,6 +148,10 @@ struct snode {
   uint32_t slot; /* stable index for per-owner counts */
   int64_t cpu, mem, cpu_nz, mem_nz, npods;
   struct spod *pods_head, *pods_tail;
+  /* the spread plugin's labels of obj, looked up once per version */
+  const struct object *labels_of; /* the version below are for */
+  int zone;          /* index into sched.zone_names; -1 = no zone */
+  bool has_hostname; /* kubernetes.io/hostname is set */
 };
 
 /* One PreBind action and what the wait checks. */
@@ -249,6 +253,7 @@ struct hent {
 struct vclaim {
   const struct object *pvc;
   const struct object *pv; /* bound: its PV, NULL if missing */
+  const struct object *sc; /* not bound: its WaitForFirstConsumer class */
   bool bound;
   const char *selected_node;     /* delayed claim's annotation, or NULL */
   size_t cand_from, cand_to;     /* delayed: candidate PVs in s->cands */
@@ -324,8 +329,9 @@ struct sched {
   VEC(const char *) eligible;
   VEC(const char *) mine;
   VEC(struct feasible) feas;
-  VEC(const char *) zones;
   VEC(int64_t) zone_counts;
+  VEC(const char *) zone_names; /* every zone label seen (snode.zone) */
+  VEC(bool) zone_seen;
   VEC(const struct object *) picked; /* PVs chosen for this pod */
   VEC(struct wait_item) plan;
 
@@ -596,6 +602,8 @@ static bool node_affinity_ok(const struct object *pod, const struct object *n)
 {
   const struct pod_spec *sp = &pod->u.pod.spec;
 
+  if (!sp->node_selector.nr && !sp->affinity.node_required.terms_nr)
+    return true; /* nothing to match */
   for (size_t i = 0; i < sp->node_selector.nr; i++) {
     const char *v = node_label(n, sp->node_selector.v[i].key);
     if (!v || !str_eq0(v, sp->node_selector.v[i].value))
@@ -1835,7 +1843,8 @@ static enum vb_pre vb_prefilter(struct sched *s, const struct spod *p,
         pv_missing = true;
       continue;
     }
-    if (!delay_class(s, c)) {
+    vc->sc = delay_class(s, c); /* the cache holds still for a cycle */
+    if (!vc->sc) {
       immediate = true;
       continue;
     }
@@ -1951,7 +1960,7 @@ static struct vbresult vb_filter(struct sched *s, const struct object *n,
       }
     }
     /* checkVolumeProvisions */
-    sc = delay_class(s, vc->pvc);
+    sc = vc->sc;
     if (!sc || empty(sc->u.sc.provisioner) ||
         !strcmp(sc->u.sc.provisioner, NOT_SUPPORTED_PROVISIONER) ||
         !node_selector_matches(&sc->u.sc.allowed_topologies, n->meta.name,
@@ -2300,51 +2309,75 @@ static void score_resources(struct sched *s, const struct spod *p)
  * 3, zone maxSkew 5, ScheduleAnyway) for pods with a controller owner:
  * fewer pods of the same owner in a node's host and zone score higher.
  */
+/* The zone and hostname labels of n's current version (cached). */
+static void node_spread_labels(struct sched *s, struct snode *n)
+{
+  const char *z;
+
+  if (n->labels_of == n->obj)
+    return;
+  n->labels_of = n->obj;
+  n->has_hostname = node_label(n->obj, LABEL_HOSTNAME) != NULL;
+  z = node_label(n->obj, LABEL_ZONE);
+  n->zone = -1;
+  if (!z)
+    return;
+  for (size_t k = 0; k < s->zone_names.nr; k++)
+    if (!strcmp(s->zone_names.v[k], z)) {
+      n->zone = (int)k;
+      return;
+    }
+  VEC_PUSH(&s->zone_names, z);
+  VEC_PUSH(&s->zone_seen, false);
+  n->zone = (int)s->zone_names.nr - 1;
+}
+
 static void score_spread(struct sched *s, const struct spod *p)
 {
   const struct sowner *o = NULL;
   double wh, wz;
   int64_t min = INT64_MAX, max = 0;
+  size_t zones = 0;
 
   for (size_t i = 0; i < s->owners.nr && !o; i++)
     if (s->owners.v[i]->uid == p->owner_uid)
       o = s->owners.v[i];
   if (!p->owner_uid)
     return;
-  s->zones.nr = 0;
+  /* the zones of the feasible nodes (labels cached per node version;
+   * zones as indexes into zone_names: the same sums as by name) */
+  for (size_t i = 0; i < s->feas.nr; i++)
+    node_spread_labels(s, s->feas.v[i].n);
+  for (size_t k = 0; k < s->zone_seen.nr; k++)
+    s->zone_seen.v[k] = false;
   for (size_t i = 0; i < s->feas.nr; i++) {
-    const char *z = node_label(s->feas.v[i].n->obj, LABEL_ZONE);
-    bool seen = false;
-    for (size_t k = 0; z && k < s->zones.nr && !seen; k++)
-      seen = !strcmp(s->zones.v[k], z);
-    if (z && !seen)
-      VEC_PUSH(&s->zones, z);
+    int z = s->feas.v[i].n->zone;
+    if (z >= 0 && !s->zone_seen.v[z]) {
+      s->zone_seen.v[z] = true;
+      zones++;
+    }
   }
   s->zone_counts.nr = 0;
-  for (size_t k = 0; k < s->zones.nr; k++)
+  for (size_t k = 0; k < s->zone_names.nr; k++)
     VEC_PUSH(&s->zone_counts, 0);
   /* Counted over every live node the pod's node affinity admits. */
   for (size_t i = 0; o && i < s->nodes_v.nr; i++) {
-    const struct snode *n = s->nodes_v.v[i];
-    const char *z;
+    struct snode *n = s->nodes_v.v[i];
     if (!n->obj || !node_affinity_ok(p->obj, n->obj))
       continue;
-    z = node_label(n->obj, LABEL_ZONE);
-    for (size_t k = 0; z && k < s->zones.nr; k++)
-      if (!strcmp(s->zones.v[k], z))
-        s->zone_counts.v[k] += owner_count(o, n);
+    node_spread_labels(s, n);
+    if (n->zone >= 0 && s->zone_seen.v[n->zone])
+      s->zone_counts.v[n->zone] += owner_count(o, n);
   }
   wh = log((double)s->feas.nr + 2);
-  wz = log((double)s->zones.nr + 2);
+  wz = log((double)zones + 2);
   for (size_t i = 0; i < s->feas.nr; i++) {
     struct feasible *f = &s->feas.v[i];
-    const char *z = node_label(f->n->obj, LABEL_ZONE);
     double sc = 0;
-    if (node_label(f->n->obj, LABEL_HOSTNAME))
+    if (f->n->has_hostname)
       sc += (o ? owner_count(o, f->n) : 0) * wh + (3 - 1);
-    for (size_t k = 0; z && k < s->zones.nr; k++)
-      if (!strcmp(s->zones.v[k], z))
-        sc += (double)s->zone_counts.v[k] * wz + (5 - 1);
+    if (f->n->zone >= 0)
+      sc += (double)s->zone_counts.v[f->n->zone] * wz + (5 - 1);
     f->spread = (int64_t)llround(sc);
     if (f->spread < min)
       min = f->spread;
@@ -3149,13 +3182,14 @@ void scheduler_stop(void *state)
   free(s->ipa_score.v);
   free(s->claims.v);
   free(s->cands.v);
+  free(s->zone_names.v);
+  free(s->zone_seen.v);
   free(s->pvx.v);
   free(s->unbound_pvs.v);
   u64map_release(&s->pvx_by_uid);
   u64map_release(&s->pvx_by_claim);
   free(s->eligible.v);
   free(s->feas.v);
-  free(s->zones.v);
   free(s->zone_counts.v);
   free(s->picked.v);
   free(s->plan.v);
