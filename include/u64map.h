@@ -15,8 +15,10 @@
 #include <stdint.h>
 
 struct u64map {
-  uint64_t *keys; /* U64MAP_EMPTY / U64MAP_TOMB mark free slots */
-  uint64_t *vals;
+  struct u64map_slot {
+    uint64_t key; /* U64MAP_EMPTY / U64MAP_TOMB mark free slots */
+    uint64_t val;
+  } * s;       /* key and value side by side: one cache line per probe */
   size_t cap;  /* slots, a power of two (0 before the first put) */
   size_t used; /* live keys plus tombstones */
   size_t nr;   /* live keys */

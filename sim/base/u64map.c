@@ -16,7 +16,7 @@ static size_t slot_of(const struct u64map *m, uint64_t key, bool *found)
   size_t i = (size_t)sim_splitmix64(key) & mask, tomb = SIZE_MAX;
 
   for (;;) {
-    uint64_t k = m->keys[i];
+    uint64_t k = m->s[i].key;
     if (k == key) {
       *found = true;
       return i;
@@ -40,7 +40,7 @@ bool u64map_get(const struct u64map *m, uint64_t key, uint64_t *val)
     return false;
   i = slot_of(m, key, &found);
   if (found && val)
-    *val = m->vals[i];
+    *val = m->s[i].val;
   return found;
 }
 
@@ -49,24 +49,21 @@ static void rebuild(struct u64map *m, size_t cap)
   struct u64map old = *m;
 
   m->cap = cap;
-  m->keys = xmalloc(cap * sizeof(*m->keys));
-  m->vals = xmalloc(cap * sizeof(*m->vals));
+  m->s = xmalloc(cap * sizeof(*m->s));
   for (size_t i = 0; i < cap; i++)
-    m->keys[i] = U64MAP_EMPTY;
+    m->s[i].key = U64MAP_EMPTY;
   m->used = m->nr = 0;
   for (size_t i = 0; i < old.cap; i++) {
     bool found;
     size_t j;
-    if (old.keys[i] == U64MAP_EMPTY || old.keys[i] == U64MAP_TOMB)
+    if (old.s[i].key == U64MAP_EMPTY || old.s[i].key == U64MAP_TOMB)
       continue;
-    j = slot_of(m, old.keys[i], &found);
-    m->keys[j] = old.keys[i];
-    m->vals[j] = old.vals[i];
+    j = slot_of(m, old.s[i].key, &found);
+    m->s[j] = old.s[i];
     m->used++;
     m->nr++;
   }
-  free(old.keys);
-  free(old.vals);
+  free(old.s);
 }
 
 void u64map_put(struct u64map *m, uint64_t key, uint64_t val)
@@ -79,12 +76,12 @@ void u64map_put(struct u64map *m, uint64_t key, uint64_t val)
     rebuild(m, m->nr * 2 + 2 > m->cap ? (m->cap ? m->cap * 2 : 16) : m->cap);
   i = slot_of(m, key, &found);
   if (!found) {
-    if (m->keys[i] == U64MAP_EMPTY)
+    if (m->s[i].key == U64MAP_EMPTY)
       m->used++;
     m->nr++;
-    m->keys[i] = key;
+    m->s[i].key = key;
   }
-  m->vals[i] = val;
+  m->s[i].val = val;
 }
 
 bool u64map_del(struct u64map *m, uint64_t key)
@@ -97,14 +94,13 @@ bool u64map_del(struct u64map *m, uint64_t key)
   i = slot_of(m, key, &found);
   if (!found)
     return false;
-  m->keys[i] = U64MAP_TOMB;
+  m->s[i].key = U64MAP_TOMB;
   m->nr--;
   return true;
 }
 
 void u64map_release(struct u64map *m)
 {
-  free(m->keys);
-  free(m->vals);
+  free(m->s);
   *m = (struct u64map){0};
 }
