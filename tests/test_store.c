@@ -100,6 +100,10 @@ static void walks_are_in_name_order_after_updates(void **state)
     for (size_t i = 0; i < 5; i++)
       api__tree_put(&x->tree, &x->pool, version(x, names[i], 100 + i));
   api__tree_del(&x->tree, &x->pool, "default", "web-2");
+  /* GETs by name (hashed) see the last version and nothing deleted */
+  assert_null(api__tree_get(&x->tree, "default", "web-2"));
+  assert_int_equal(api__tree_get(&x->tree, "default", "web-10")->meta.uid, 101);
+  assert_null(api__tree_get(&x->tree, "other", "web-10"));
   api__tree_visit(&x->tree, NULL, NULL, collect, &w);
   assert_int_equal(w.nr, 4);
   assert_string_equal(w.names[0], "db-0");
@@ -108,6 +112,7 @@ static void walks_are_in_name_order_after_updates(void **state)
   assert_string_equal(w.names[3], "web-3");
   api__tree_clear(&x->tree, &x->pool);
   assert_false(u64map_get(&x->tree.by_uid, 100, NULL));
+  assert_null(api__tree_get(&x->tree, "default", "web-3"));
   assert_null(api__tree_put(&x->tree, &x->pool, version(x, "web-3", 100)));
 }
 

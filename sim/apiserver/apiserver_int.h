@@ -41,6 +41,10 @@ struct api__tree {
   /* uid of each stored version -> its node: a new version of a key
    * (the common write) is found without a descent of string compares */
   struct u64map by_uid;
+  /* hash of (namespace, name) -> its node, for GETs; two keys with one
+   * hash (never seen) keep the first and make misses descend */
+  struct u64map by_name;
+  size_t name_collisions;
 };
 
 /* The version stored under (ns, name), or NULL. O(log n). */

@@ -62,6 +62,13 @@ static int key_cmp(const char *ns, const char *name, const struct api__tnode *n)
   return c ? c : strcmp(name, n->name);
 }
 
+static uint64_t key_hash(const char *ns, const char *name)
+{
+  uint64_t h = sim_fnv1a(SIM_FNV_INIT, ns, strlen(ns) + 1);
+
+  return sim_fnv1a(h, name, strlen(name)) >> 2; /* below the map's marks */
+}
+
 static int height(const struct api__tnode *n)
 {
   return n ? n->height : 0;
@@ -127,6 +134,13 @@ static struct api__tnode *node_new(struct api__tree *t, struct api__pool *p,
   *n = (struct api__tnode){
       .ns = o->meta.namespace_, .name = o->meta.name, .obj = o, .height = 1};
   u64map_put(&t->by_uid, o->meta.uid, (uint64_t)(uintptr_t)n);
+  {
+    uint64_t h = key_hash(n->ns, n->name);
+    if (u64map_get(&t->by_name, h, NULL))
+      t->name_collisions++; /* the key is new: another key has h */
+    else
+      u64map_put(&t->by_name, h, (uint64_t)(uintptr_t)n);
+  }
   return n;
 }
 
@@ -142,7 +156,18 @@ static void node_free(struct api__pool *p, struct api__tnode *n)
 static struct api__tnode *find(const struct api__tree *t, const char *ns,
                                const char *name)
 {
-  struct api__tnode *n = t->root;
+  struct api__tnode *n;
+  uint64_t at;
+
+  if (u64map_get(&t->by_name, key_hash(ns, name), &at)) {
+    n = (struct api__tnode *)(uintptr_t)at;
+    if ((n->ns == ns || !strcmp(n->ns, ns)) &&
+        (n->name == name || !strcmp(n->name, name)))
+      return n;
+  } else if (!t->name_collisions) {
+    return NULL;
+  }
+  n = t->root;
 
   while (n) {
     int c = key_cmp(ns, name, n);
@@ -223,9 +248,9 @@ static struct api__tnode *take_min(struct api__tnode *n,
   return balance(n);
 }
 
-static struct api__tnode *del(struct api__tnode *n, struct api__pool *p,
-                              const char *ns, const char *name,
-                              const struct object **gone)
+static struct api__tnode *del(struct api__tree *t, struct api__tnode *n,
+                              struct api__pool *p, const char *ns,
+                              const char *name, const struct object **gone)
 {
   int c;
 
@@ -233,13 +258,16 @@ static struct api__tnode *del(struct api__tnode *n, struct api__pool *p,
     return NULL;
   c = key_cmp(ns, name, n);
   if (c < 0) {
-    n->left = del(n->left, p, ns, name, gone);
+    n->left = del(t, n->left, p, ns, name, gone);
   } else if (c > 0) {
-    n->right = del(n->right, p, ns, name, gone);
+    n->right = del(t, n->right, p, ns, name, gone);
   } else {
     struct api__tnode *l = n->left, *r = n->right, *min;
+    uint64_t h = key_hash(n->ns, n->name), at;
 
     *gone = n->obj;
+    if (u64map_get(&t->by_name, h, &at) && at == (uint64_t)(uintptr_t)n)
+      u64map_del(&t->by_name, h);
     node_free(p, n);
     if (!r)
       return l;
@@ -256,7 +284,7 @@ const struct object *api__tree_del(struct api__tree *t, struct api__pool *p,
 {
   const struct object *gone = NULL;
 
-  t->root = del(t->root, p, ns, name, &gone);
+  t->root = del(t, t->root, p, ns, name, &gone);
   if (gone) {
     t->nr--;
     u64map_del(&t->by_uid, gone->meta.uid);
@@ -279,6 +307,8 @@ void api__tree_clear(struct api__tree *t, struct api__pool *p)
   t->root = NULL;
   t->nr = 0;
   u64map_release(&t->by_uid);
+  u64map_release(&t->by_name);
+  t->name_collisions = 0;
 }
 
 /*
