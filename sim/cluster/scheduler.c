@@ -152,6 +152,18 @@ struct snode {
   const struct object *labels_of; /* the version below are for */
   int zone;          /* index into sched.zone_names; -1 = no zone */
   bool has_hostname; /* kubernetes.io/hostname is set */
+  /*
+   * What the filters and scores read of obj, copied once per version
+   * (node_summary): a cycle visits every node, and these few fields,
+   * here, stay in cache where the node objects do not.
+   */
+  const struct object *sum_of; /* the version below are for */
+  bool unschedulable;
+  const struct taint *taints;
+  size_t taints_nr;
+  const char *dk[8]; /* derived_taints() */
+  size_t dnr;
+  int64_t cpu_alloc, mem_alloc, pods_alloc;
 };
 
 /* One PreBind action and what the wait checks. */
@@ -583,6 +595,47 @@ static bool untolerated(const struct object *pod, const struct object *n,
         *key = dk[i];
       if (value)
         *value = NULL;
+      return true;
+    }
+  }
+  return false;
+}
+
+/* The fields of sn->obj the filters and scores read (see struct snode). */
+static void node_summary(struct snode *sn)
+{
+  const struct object *n = sn->obj;
+
+  if (sn->sum_of == n)
+    return;
+  sn->sum_of = n;
+  sn->unschedulable = n->u.node.unschedulable;
+  sn->taints = n->u.node.taints;
+  sn->taints_nr = n->u.node.taints_nr;
+  sn->dnr = derived_taints(n, sn->dk);
+  sn->cpu_alloc = n->u.node.cpu_allocatable_milli;
+  sn->mem_alloc = n->u.node.memory_allocatable;
+  sn->pods_alloc = n->u.node.pods_allocatable;
+}
+
+/* untolerated() from the summary. */
+static bool untolerated_sum(const struct object *pod, const struct snode *sn,
+                            const char **key, const char **value)
+{
+  for (size_t i = 0; i < sn->taints_nr; i++) {
+    const struct taint *t = &sn->taints[i];
+    if (t->effect == TAINT_PREFER_NO_SCHEDULE)
+      continue;
+    if (!pod_tolerates(pod, t->key, t->value, t->effect)) {
+      *key = t->key;
+      *value = t->value;
+      return true;
+    }
+  }
+  for (size_t i = 0; i < sn->dnr; i++) {
+    if (!pod_tolerates(pod, sn->dk[i], NULL, TAINT_NO_SCHEDULE)) {
+      *key = sn->dk[i];
+      *value = NULL;
       return true;
     }
   }
@@ -1883,7 +1936,8 @@ static enum vb_pre vb_prefilter(struct sched *s, const struct spod *p,
 
 static bool pv_admits(const struct object *pv, const struct object *n)
 {
-  return node_selector_matches(&pv->u.pv.spec.node_affinity, n->meta.name,
+  return !pv->u.pv.spec.node_affinity.terms_nr ||
+         node_selector_matches(&pv->u.pv.spec.node_affinity, n->meta.name,
                                &n->meta.labels);
 }
 
@@ -1963,8 +2017,9 @@ static struct vbresult vb_filter(struct sched *s, const struct object *n,
     sc = vc->sc;
     if (!sc || empty(sc->u.sc.provisioner) ||
         !strcmp(sc->u.sc.provisioner, NOT_SUPPORTED_PROVISIONER) ||
-        !node_selector_matches(&sc->u.sc.allowed_topologies, n->meta.name,
-                               &n->meta.labels)) {
+        (sc->u.sc.allowed_topologies.terms_nr &&
+         !node_selector_matches(&sc->u.sc.allowed_topologies, n->meta.name,
+                                &n->meta.labels))) {
       r.unbound_ok = false;
       break;
     }
@@ -2136,12 +2191,14 @@ static struct nstatus filter_node(struct sched *s, const struct spod *p,
   const char *key, *value;
   char buf[320];
 
-  if (!node_schedulable_for(pod, n)) {
+  node_summary((struct snode *)sn);
+  if (sn->unschedulable &&
+      !pod_tolerates(pod, TAINT_UNSCHEDULABLE, NULL, TAINT_NO_SCHEDULE)) {
     hist_add(s, "node(s) were unschedulable", 1);
     return (struct nstatus){FC_UNSCHEDULABLE_UNRESOLVABLE,
                             PL_NODE_UNSCHEDULABLE};
   }
-  if (untolerated(pod, n, &key, &value)) {
+  if (untolerated_sum(pod, sn, &key, &value)) {
     /* 1.35 (and late 1.32-1.34 patches, PR #134740) hide the taint. */
     if (s->minor >= 35)
       hist_add(s, "node(s) had untolerated taint(s)", 1);
@@ -2159,21 +2216,20 @@ static struct nstatus filter_node(struct sched *s, const struct spod *p,
   {
     /* NodeResourcesFit (fitsRequest); an unresolvable request is one
      * larger than the node's whole allocatable. */
-    const struct node *nd = &n->u.node;
     bool any = false, unresolvable = false;
-    if (sn->npods + 1 > nd->pods_allocatable) {
+    if (sn->npods + 1 > sn->pods_alloc) {
       hist_add(s, "Too many pods", 1);
       any = true;
     }
-    if (p->cpu > 0 && p->cpu > nd->cpu_allocatable_milli - sn->cpu) {
+    if (p->cpu > 0 && p->cpu > sn->cpu_alloc - sn->cpu) {
       hist_add(s, "Insufficient cpu", 1);
       any = true;
-      unresolvable |= p->cpu > nd->cpu_allocatable_milli;
+      unresolvable |= p->cpu > sn->cpu_alloc;
     }
-    if (p->mem > 0 && p->mem > nd->memory_allocatable - sn->mem) {
+    if (p->mem > 0 && p->mem > sn->mem_alloc - sn->mem) {
       hist_add(s, "Insufficient memory", 1);
       any = true;
-      unresolvable |= p->mem > nd->memory_allocatable;
+      unresolvable |= p->mem > sn->mem_alloc;
     }
     if (any)
       return (struct nstatus){unresolvable ? FC_UNSCHEDULABLE_UNRESOLVABLE
@@ -2213,6 +2269,17 @@ static struct nstatus filter_node(struct sched *s, const struct spod *p,
 
 /* --- scoring --- */
 
+/*
+ * n / d, the same quotient, in 32 bits when both fit: the scores divide
+ * per node per cycle, and a 64-bit division costs several times more.
+ */
+static int64_t quot(int64_t n, int64_t d)
+{
+  if (n >= 0 && n <= (int64_t)UINT32_MAX && d > 0 && d <= (int64_t)UINT32_MAX)
+    return (int64_t)((uint32_t)n / (uint32_t)d);
+  return n / d;
+}
+
 /* DefaultNormalizeScore. */
 static void normalize(struct sched *s, size_t off, bool reverse)
 {
@@ -2228,8 +2295,8 @@ static void normalize(struct sched *s, size_t off, bool reverse)
     if (!max)
       *v = reverse ? MAX_NODE_SCORE : 0;
     else
-      *v = reverse ? MAX_NODE_SCORE - MAX_NODE_SCORE * *v / max
-                   : MAX_NODE_SCORE * *v / max;
+      *v = reverse ? MAX_NODE_SCORE - quot(MAX_NODE_SCORE * *v, max)
+                   : quot(MAX_NODE_SCORE * *v, max);
   }
 }
 
@@ -2241,9 +2308,10 @@ static void score_taints_affinity(struct sched *s, const struct object *pod)
     struct feasible *f = &s->feas.v[i];
     const struct object *n = f->n->obj;
     /* TaintToleration: intolerable PreferNoSchedule taints, counted
-     * against tolerations with effect PreferNoSchedule or empty. */
-    for (size_t k = 0; k < n->u.node.taints_nr; k++) {
-      const struct taint *t = &n->u.node.taints[k];
+     * against tolerations with effect PreferNoSchedule or empty (the
+     * node's summary is fresh: the filters made it this cycle). */
+    for (size_t k = 0; k < f->n->taints_nr; k++) {
+      const struct taint *t = &f->n->taints[k];
       bool ok = false;
       if (t->effect != TAINT_PREFER_NO_SCHEDULE)
         continue;
@@ -2273,8 +2341,7 @@ static void score_resources(struct sched *s, const struct spod *p)
 {
   for (size_t i = 0; i < s->feas.nr; i++) {
     struct feasible *f = &s->feas.v[i];
-    const struct node *nd = &f->n->obj->u.node;
-    int64_t alloc[2] = {nd->cpu_allocatable_milli, nd->memory_allocatable};
+    int64_t alloc[2] = {f->n->cpu_alloc, f->n->mem_alloc};
     int64_t nz[2] = {f->n->cpu_nz + p->cpu_nz, f->n->mem_nz + p->mem_nz};
     int64_t rq[2] = {f->n->cpu + p->cpu, f->n->mem + p->mem};
     int64_t sum = 0, weights = 0;
@@ -2284,15 +2351,16 @@ static void score_resources(struct sched *s, const struct spod *p)
     for (int k = 0; k < 2; k++) {
       if (!alloc[k])
         continue;
-      sum +=
-          nz[k] > alloc[k] ? 0 : (alloc[k] - nz[k]) * MAX_NODE_SCORE / alloc[k];
+      sum += nz[k] > alloc[k]
+                 ? 0
+                 : quot((alloc[k] - nz[k]) * MAX_NODE_SCORE, alloc[k]);
       weights++;
       frac[nf] = (double)rq[k] / (double)alloc[k];
       if (frac[nf] > 1)
         frac[nf] = 1;
       nf++;
     }
-    f->fit = weights ? sum / weights : 0;
+    f->fit = weights ? quot(sum, weights) : 0;
     /* Best-effort pods skip BalancedAllocation (1.33+ does; harmless
      * before, where every node would score the same for them). */
     if (!p->cpu && !p->mem)
@@ -2386,8 +2454,8 @@ static void score_spread(struct sched *s, const struct spod *p)
   }
   for (size_t i = 0; i < s->feas.nr; i++) {
     struct feasible *f = &s->feas.v[i];
-    f->spread =
-        max ? MAX_NODE_SCORE * (max + min - f->spread) / max : MAX_NODE_SCORE;
+    f->spread = max ? quot(MAX_NODE_SCORE * (max + min - f->spread), max)
+                    : MAX_NODE_SCORE;
   }
 }
 
