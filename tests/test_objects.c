@@ -512,6 +512,51 @@ static void status_and_meta_digests_see_their_own_part(void **state)
   assert_true(object_spec_digest(&a) != object_spec_digest(&b));
 }
 
+/* ControllerRevision names are made from the template digest: it must
+ * not change from one build to the next (FNV-1a, see objects.c). */
+static void the_template_digest_that_names_revisions_is_stable(void **state)
+{
+  static const struct kv labels[] = {{"app", "web"}};
+  static const struct container c = {.name = "app",
+                                     .image = "registry.example/app:1"};
+  struct object o;
+
+  (void)state;
+  object_init(&o, KIND_STATEFULSET);
+  o.u.sts.spec.template_.labels = (struct kv_list){labels, 1};
+  o.u.sts.spec.template_.spec.containers = &c;
+  o.u.sts.spec.template_.spec.containers_nr = 1;
+  assert_true(pod_template_digest(&o.u.sts.spec.template_) ==
+              UINT64_C(0x391ddbf869cf815e));
+}
+
+/* The word-at-a-time digests see every byte of a string, whatever its
+ * length, and only its content. */
+static void status_digests_tell_strings_apart_at_every_length(void **state)
+{
+  char x[32], y[32], z[32];
+  struct object a, b;
+
+  (void)state;
+  object_init(&a, KIND_POD);
+  for (size_t n = 1; n < sizeof(x); n++) {
+    memset(x, 'm', n);
+    x[n] = '\0';
+    memcpy(y, x, n + 1);
+    memcpy(z, x, n + 1);
+    y[n - 1] = 'n';
+    b = a;
+    a.u.pod.status.message = x;
+    b.u.pod.status.message = y;
+    assert_true(object_status_digest(&a) != object_status_digest(&b));
+    b.u.pod.status.message = z;
+    assert_true(object_status_digest(&a) == object_status_digest(&b));
+    a.meta.name = x;
+    b.meta.name = y;
+    assert_true(object_meta_digest(&a.meta) != object_meta_digest(&b.meta));
+  }
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -539,6 +584,8 @@ int main(void)
       cmocka_unit_test(different_specs_give_different_digests),
       cmocka_unit_test(nil_and_empty_strings_digest_differently),
       cmocka_unit_test(status_and_meta_digests_see_their_own_part),
+      cmocka_unit_test(the_template_digest_that_names_revisions_is_stable),
+      cmocka_unit_test(status_digests_tell_strings_apart_at_every_length),
   };
 
   return cmocka_run_group_tests_name("objects", tests, NULL, NULL);

@@ -402,26 +402,48 @@ void object_set_defaults(struct object *o)
 
 /* --- digests ------------------------------------------------------------- */
 
-static void h_u64(uint64_t *h, uint64_t v)
+/*
+ * The digests are FNV-1a over the fields (each integer as 8 little-endian
+ * bytes, each string as its length and bytes) for pod_template_digest,
+ * whose value names ControllerRevisions. The others only ever compare two
+ * digests of one run (no-op writes, generation bumps, caches), so they
+ * use a word-at-a-time mix instead: the API server digests every write.
+ */
+struct hs {
+  uint64_t v;
+  bool fast; /* the word mix; else FNV-1a */
+};
+
+static uint64_t mix(uint64_t x)
+{
+  x *= UINT64_C(0x9e3779b97f4a7c15);
+  return x ^ (x >> 29);
+}
+
+static void h_u64(struct hs *h, uint64_t v)
 {
   unsigned char b[8];
 
+  if (h->fast) {
+    h->v = mix(h->v ^ v);
+    return;
+  }
   for (int i = 0; i < 8; i++)
     b[i] = (unsigned char)(v >> (8 * i));
-  *h = sim_fnv1a(*h, b, sizeof(b));
+  h->v = sim_fnv1a(h->v, b, sizeof(b));
 }
 
-static void h_i64(uint64_t *h, int64_t v)
+static void h_i64(struct hs *h, int64_t v)
 {
   h_u64(h, (uint64_t)v);
 }
 
-static void h_bool(uint64_t *h, bool v)
+static void h_bool(struct hs *h, bool v)
 {
   h_u64(h, v ? 1 : 0);
 }
 
-static void h_str(uint64_t *h, const char *s)
+static void h_str(struct hs *h, const char *s)
 {
   size_t n;
 
@@ -431,7 +453,20 @@ static void h_str(uint64_t *h, const char *s)
   }
   n = strlen(s);
   h_u64(h, n);
-  *h = sim_fnv1a(*h, s, n);
+  if (!h->fast) {
+    h->v = sim_fnv1a(h->v, s, n);
+    return;
+  }
+  for (; n >= 8; n -= 8, s += 8) {
+    uint64_t w;
+    memcpy(&w, s, 8);
+    h->v = mix(h->v ^ w);
+  }
+  if (n) {
+    uint64_t w = 0;
+    memcpy(&w, s, n);
+    h->v = mix(h->v ^ w);
+  }
 }
 
 struct kv_ref {
@@ -453,7 +488,7 @@ static int kv_ref_cmp(const void *pa, const void *pb)
 }
 
 /* A map: its pairs in key order, so the order written does not matter. */
-static void h_kv(uint64_t *h, const struct kv_list *l)
+static void h_kv(struct hs *h, const struct kv_list *l)
 {
   struct kv_ref small[16];
   struct kv_ref *refs = small;
@@ -474,14 +509,14 @@ static void h_kv(uint64_t *h, const struct kv_list *l)
     free(refs);
 }
 
-static void h_strs(uint64_t *h, const struct str_list *l)
+static void h_strs(struct hs *h, const struct str_list *l)
 {
   h_u64(h, l->nr);
   for (size_t i = 0; i < l->nr; i++)
     h_str(h, l->v[i]);
 }
 
-static void h_reqs(uint64_t *h, const struct selector_req *r, size_t nr)
+static void h_reqs(struct hs *h, const struct selector_req *r, size_t nr)
 {
   h_u64(h, nr);
   for (size_t i = 0; i < nr; i++) {
@@ -491,33 +526,33 @@ static void h_reqs(uint64_t *h, const struct selector_req *r, size_t nr)
   }
 }
 
-static void h_selector(uint64_t *h, const struct label_selector *s)
+static void h_selector(struct hs *h, const struct label_selector *s)
 {
   h_kv(h, &s->match_labels);
   h_reqs(h, s->exprs, s->exprs_nr);
 }
 
-static void h_node_term(uint64_t *h, const struct node_selector_term *t)
+static void h_node_term(struct hs *h, const struct node_selector_term *t)
 {
   h_reqs(h, t->exprs, t->exprs_nr);
   h_reqs(h, t->fields, t->fields_nr);
 }
 
-static void h_node_selector(uint64_t *h, const struct node_selector *ns)
+static void h_node_selector(struct hs *h, const struct node_selector *ns)
 {
   h_u64(h, ns->terms_nr);
   for (size_t i = 0; i < ns->terms_nr; i++)
     h_node_term(h, &ns->terms[i]);
 }
 
-static void h_pod_term(uint64_t *h, const struct pod_affinity_term *t)
+static void h_pod_term(struct hs *h, const struct pod_affinity_term *t)
 {
   h_selector(h, &t->selector);
   h_str(h, t->topology_key);
   h_strs(h, &t->namespaces);
 }
 
-static void h_pod_terms(uint64_t *h, const struct pod_affinity_term *t,
+static void h_pod_terms(struct hs *h, const struct pod_affinity_term *t,
                         size_t nr)
 {
   h_u64(h, nr);
@@ -525,7 +560,7 @@ static void h_pod_terms(uint64_t *h, const struct pod_affinity_term *t,
     h_pod_term(h, &t[i]);
 }
 
-static void h_affinity(uint64_t *h, const struct affinity *a)
+static void h_affinity(struct hs *h, const struct affinity *a)
 {
   h_node_selector(h, &a->node_required);
   h_u64(h, a->node_preferred_nr);
@@ -544,7 +579,7 @@ static void h_affinity(uint64_t *h, const struct affinity *a)
 }
 
 /* An unset probe hashes as just "unset", whatever its other fields say. */
-static void h_probe(uint64_t *h, const struct probe *p)
+static void h_probe(struct hs *h, const struct probe *p)
 {
   h_bool(h, p->set);
   if (!p->set)
@@ -556,7 +591,7 @@ static void h_probe(uint64_t *h, const struct probe *p)
   h_i64(h, p->failure_threshold);
 }
 
-static void h_containers(uint64_t *h, const struct container *c, size_t nr)
+static void h_containers(struct hs *h, const struct container *c, size_t nr)
 {
   h_u64(h, nr);
   for (size_t i = 0; i < nr; i++) {
@@ -571,7 +606,7 @@ static void h_containers(uint64_t *h, const struct container *c, size_t nr)
   }
 }
 
-static void h_tolerations(uint64_t *h, const struct toleration *t, size_t nr)
+static void h_tolerations(struct hs *h, const struct toleration *t, size_t nr)
 {
   h_u64(h, nr);
   for (size_t i = 0; i < nr; i++) {
@@ -584,7 +619,7 @@ static void h_tolerations(uint64_t *h, const struct toleration *t, size_t nr)
   }
 }
 
-static void h_pod_spec(uint64_t *h, const struct pod_spec *s)
+static void h_pod_spec(struct hs *h, const struct pod_spec *s)
 {
   h_containers(h, s->containers, s->containers_nr);
   h_containers(h, s->init_containers, s->init_containers_nr);
@@ -608,14 +643,14 @@ static void h_pod_spec(uint64_t *h, const struct pod_spec *s)
   h_i64(h, s->priority);
 }
 
-static void h_template(uint64_t *h, const struct pod_template *t)
+static void h_template(struct hs *h, const struct pod_template *t)
 {
   h_kv(h, &t->labels);
   h_kv(h, &t->annotations);
   h_pod_spec(h, &t->spec);
 }
 
-static void h_pvc_spec(uint64_t *h, const struct pvc_spec *s)
+static void h_pvc_spec(struct hs *h, const struct pvc_spec *s)
 {
   h_u64(h, s->access_modes);
   h_bool(h, s->has_selector);
@@ -627,7 +662,7 @@ static void h_pvc_spec(uint64_t *h, const struct pvc_spec *s)
   h_str(h, s->volume_name);
 }
 
-static void h_int_or_percent(uint64_t *h, const struct int_or_percent *v)
+static void h_int_or_percent(struct hs *h, const struct int_or_percent *v)
 {
   h_bool(h, v->set);
   if (!v->set)
@@ -636,7 +671,7 @@ static void h_int_or_percent(uint64_t *h, const struct int_or_percent *v)
   h_i64(h, v->value);
 }
 
-static void h_sts_spec(uint64_t *h, const struct statefulset_spec *s)
+static void h_sts_spec(struct hs *h, const struct statefulset_spec *s)
 {
   h_i64(h, s->replicas);
   h_selector(h, &s->selector);
@@ -662,7 +697,7 @@ static void h_sts_spec(uint64_t *h, const struct statefulset_spec *s)
   h_i64(h, s->ordinals_start);
 }
 
-static void h_pv_spec(uint64_t *h, const struct pv_spec *s)
+static void h_pv_spec(struct hs *h, const struct pv_spec *s)
 {
   h_i64(h, s->capacity_bytes);
   h_u64(h, s->access_modes);
@@ -679,7 +714,7 @@ static void h_pv_spec(uint64_t *h, const struct pv_spec *s)
   h_str(h, s->path);
 }
 
-static void h_condition(uint64_t *h, const struct condition *c)
+static void h_condition(struct hs *h, const struct condition *c)
 {
   h_u64(h, (uint64_t)c->status);
   h_i64(h, c->last_transition_time);
@@ -687,7 +722,7 @@ static void h_condition(uint64_t *h, const struct condition *c)
   h_str(h, c->message);
 }
 
-static void h_event(uint64_t *h, const struct event *e)
+static void h_event(struct hs *h, const struct event *e)
 {
   h_u64(h, (uint64_t)e->involved_kind);
   h_str(h, e->involved_name);
@@ -704,15 +739,15 @@ static void h_event(uint64_t *h, const struct event *e)
 
 uint64_t pod_template_digest(const struct pod_template *t)
 {
-  uint64_t h = SIM_FNV_INIT;
+  struct hs h = {SIM_FNV_INIT, false};
 
   h_template(&h, t);
-  return h;
+  return h.v;
 }
 
 uint64_t object_spec_digest(const struct object *o)
 {
-  uint64_t h = SIM_FNV_INIT;
+  struct hs h = {SIM_FNV_INIT, true};
 
   h_u64(&h, (uint64_t)o->kind);
   switch (o->kind) {
@@ -813,12 +848,12 @@ uint64_t object_spec_digest(const struct object *o)
   case KIND_COUNT:
     SIM_BUG("object kind %d out of range", (int)o->kind);
   }
-  return h;
+  return h.v;
 }
 
 uint64_t object_status_digest(const struct object *o)
 {
-  uint64_t h = SIM_FNV_INIT;
+  struct hs h = {SIM_FNV_INIT, true};
 
   h_u64(&h, (uint64_t)o->kind);
   switch (o->kind) {
@@ -907,12 +942,12 @@ uint64_t object_status_digest(const struct object *o)
   default:
     break; /* no status subresource */
   }
-  return h;
+  return h.v;
 }
 
 uint64_t object_meta_digest(const struct meta *m)
 {
-  uint64_t h = SIM_FNV_INIT;
+  struct hs h = {SIM_FNV_INIT, true};
 
   h_str(&h, m->name);
   h_str(&h, m->namespace_);
@@ -934,5 +969,5 @@ uint64_t object_meta_digest(const struct meta *m)
     h_bool(&h, r->controller);
     h_bool(&h, r->block_owner_deletion);
   }
-  return h;
+  return h.v;
 }
