@@ -172,8 +172,8 @@ enum api_status api_patch(struct api *api, const char *who, enum obj_kind kind,
 enum propagation {
   PROPAGATE_DEFAULT = 0, /* background for most kinds */
   PROPAGATE_BACKGROUND,
-  PROPAGATE_FOREGROUND,  /* adds the foregroundDeletion finalizer */
-  PROPAGATE_ORPHAN,      /* adds the orphan finalizer */
+  PROPAGATE_FOREGROUND, /* adds the foregroundDeletion finalizer */
+  PROPAGATE_ORPHAN,     /* adds the orphan finalizer */
 };
 
 struct delete_opts {
@@ -210,9 +210,9 @@ struct delete_opts {
  * Deleting with no change (a pending pod without a shorter grace) is
  * API_OK. opts NULL = DELETE_OPTS_DEFAULT. Preconditions: API_CONFLICT.
  */
-enum api_status api_delete(struct api *api, const char *who,
-                           enum obj_kind kind, const char *ns,
-                           const char *name, const struct delete_opts *opts);
+enum api_status api_delete(struct api *api, const char *who, enum obj_kind kind,
+                           const char *ns, const char *name,
+                           const struct delete_opts *opts);
 
 /* --- reads of the ground truth -------------------------------------------- */
 
@@ -239,7 +239,8 @@ const char *api_last_error(const struct api *api);
 /* The current global resourceVersion. */
 uint64_t api_resource_version(const struct api *api);
 
-/* --- events (core/v1 Event through the recorder) ---------------------------- */
+/* --- events (core/v1 Event through the recorder) ----------------------------
+ */
 
 /*
  * Records an Event about o from component source. Identical events
@@ -264,7 +265,8 @@ const struct event *const *api_events(const struct api *api, size_t *nr);
 typedef void api_event_hook_fn(const struct event *ev, bool repeat, void *ctx);
 void api_set_event_hook(struct api *api, api_event_hook_fn *fn, void *ctx);
 
-/* --- watches ---------------------------------------------------------------- */
+/* --- watches ----------------------------------------------------------------
+ */
 
 enum watch_type {
   WATCH_ADDED,
@@ -293,8 +295,7 @@ typedef void api_request_hook_fn(const char *who, const char *verb,
                                  enum obj_kind kind, const char *ns,
                                  const char *name, enum api_status status,
                                  bool changed, void *ctx);
-void api_add_request_hook(struct api *api, api_request_hook_fn *fn,
-                          void *ctx);
+void api_add_request_hook(struct api *api, api_request_hook_fn *fn, void *ctx);
 
 /* The client of the request being served (valid inside write hooks). */
 const char *api_current_client(const struct api *api);
@@ -355,10 +356,10 @@ size_t informer_count(const struct informer *inf);
 /* --- injected failures ---------------------------------------------------- */
 
 enum api_fault_kind {
-  API_FAULT_CONFLICT,          /* 409 */
-  API_FAULT_UNAVAILABLE,       /* 503, nothing applied */
-  API_FAULT_TIMEOUT,           /* 504, nothing applied */
-  API_FAULT_TIMEOUT_APPLIED,   /* 504, but the write was applied */
+  API_FAULT_CONFLICT,        /* 409 */
+  API_FAULT_UNAVAILABLE,     /* 503, nothing applied */
+  API_FAULT_TIMEOUT,         /* 504, nothing applied */
+  API_FAULT_TIMEOUT_APPLIED, /* 504, but the write was applied */
 };
 
 /*

@@ -18,10 +18,10 @@ struct arena {
 };
 
 void arena_init(struct arena *a, size_t block_size);
-void *arena_alloc(struct arena *a, size_t n);             /* 16-aligned */
+void *arena_alloc(struct arena *a, size_t n); /* 16-aligned */
 void *arena_calloc(struct arena *a, size_t count, size_t size);
 void *arena_memdup(struct arena *a, const void *p, size_t n);
-char *arena_strdup(struct arena *a, const char *s);        /* NULL -> NULL */
+char *arena_strdup(struct arena *a, const char *s); /* NULL -> NULL */
 char *arena_strndup(struct arena *a, const char *s, size_t n);
 char *arena_printf(struct arena *a, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

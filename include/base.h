@@ -19,9 +19,9 @@ typedef int64_t simtime;
 
 #define SIMTIME_NEVER INT64_MAX /* "not set" / "not scheduled" */
 #define SIM_US(n) ((simtime)(n))
-#define SIM_MS(n) ((simtime)(n) * 1000)
-#define SIM_SEC(n) ((simtime)(n) * 1000000)
-#define SIM_MIN(n) ((simtime)(n) * 60000000)
+#define SIM_MS(n) ((simtime)(n)*1000)
+#define SIM_SEC(n) ((simtime)(n)*1000000)
+#define SIM_MIN(n) ((simtime)(n)*60000000)
 
 /* XX(name, number, message) - the one place error codes are defined. */
 #define SIM_ERRNO_MAP(XX)                                                      \
@@ -99,7 +99,7 @@ char *xstrdup(const char *s);
 struct diag {
   char file[256];
   int line, col;
-  int code;       /* the SIM_E* returned with it */
+  int code; /* the SIM_E* returned with it */
   char msg[512];
 };
 

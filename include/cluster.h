@@ -20,11 +20,11 @@
 
 /* What a component gets to work with. */
 struct cluster_env {
-  struct api *api;           /* engine: api_engine(api); arena: api_arena() */
-  struct truth *truth;       /* the physical world */
-  const struct scenario *s;  /* timings, images, version, feature gates */
-  uint64_t seed;             /* the run seed, for rng_stream_new() */
-  const char *mutant;        /* --mutant NAME or NULL */
+  struct api *api;          /* engine: api_engine(api); arena: api_arena() */
+  struct truth *truth;      /* the physical world */
+  const struct scenario *s; /* timings, images, version, feature gates */
+  uint64_t seed;            /* the run seed, for rng_stream_new() */
+  const char *mutant;       /* --mutant NAME or NULL */
   /*
    * A decision trace line for the timeline (shown by `run -v`), e.g.
    * object "StatefulSet/web", reason "Waiting", "not creating web-2: ...".

@@ -28,8 +28,8 @@ enum engine_phase {
   PHASE_CHECK = 9,      /* property checks, end of run */
 };
 
-typedef void engine_handler_fn(struct engine *e, uint64_t subject,
-                               uint64_t arg, void *ctx);
+typedef void engine_handler_fn(struct engine *e, uint64_t subject, uint64_t arg,
+                               void *ctx);
 
 struct engine *engine_new(struct trace *trace);
 void engine_free(struct engine *e);

@@ -84,8 +84,8 @@ struct meta {
   int64_t generation;        /* bumped on spec changes, and once when
                                 deletion starts (as upstream does) */
   simtime creation_timestamp;
-  simtime deletion_timestamp;             /* SIMTIME_NEVER = not deleting */
-  int64_t deletion_grace_period_seconds;  /* -1 = unset */
+  simtime deletion_timestamp;            /* SIMTIME_NEVER = not deleting */
+  int64_t deletion_grace_period_seconds; /* -1 = unset */
   struct kv_list labels;
   struct kv_list annotations;
   struct str_list finalizers;
@@ -210,10 +210,10 @@ enum toleration_op {
 };
 
 struct toleration {
-  const char *key;   /* NULL or "" with Exists = every key */
+  const char *key; /* NULL or "" with Exists = every key */
   enum toleration_op op;
   const char *value;
-  bool any_effect;   /* effect "" */
+  bool any_effect; /* effect "" */
   enum taint_effect effect;
   int64_t toleration_seconds; /* -1 = forever */
 };
@@ -317,15 +317,15 @@ struct container_status {
 
 struct pod_status {
   enum pod_phase phase;
-  struct condition scheduled;       /* PodScheduled */
-  struct condition initialized;     /* Initialized */
-  struct condition containers_ready;/* ContainersReady */
-  struct condition ready;           /* Ready */
-  const char *reason;               /* e.g. "Terminated", "NodeLost" */
+  struct condition scheduled;        /* PodScheduled */
+  struct condition initialized;      /* Initialized */
+  struct condition containers_ready; /* ContainersReady */
+  struct condition ready;            /* Ready */
+  const char *reason;                /* e.g. "Terminated", "NodeLost" */
   const char *message;
   const char *pod_ip;
   const char *host_ip;
-  simtime start_time;               /* SIMTIME_NEVER = unset */
+  simtime start_time; /* SIMTIME_NEVER = unset */
   const struct container_status *containers;
   size_t containers_nr;
   /*
@@ -366,10 +366,10 @@ struct pvc_spec {
   unsigned access_modes; /* enum access_mode bits */
   bool has_selector;
   struct label_selector selector;
-  int64_t request_bytes;           /* resources.requests.storage */
-  const char *storage_class_name;  /* NULL = unset (nil), "" = no class */
+  int64_t request_bytes;          /* resources.requests.storage */
+  const char *storage_class_name; /* NULL = unset (nil), "" = no class */
   enum volume_mode volume_mode;
-  const char *volume_name;         /* NULL until bound */
+  const char *volume_name; /* NULL until bound */
 };
 
 struct pvc_status {
@@ -560,14 +560,14 @@ struct statefulset_spec {
   const char *service_name;
   enum pod_management_policy pod_management_policy;
   enum update_strategy_type update_strategy;
-  int32_t partition;                  /* RollingUpdate; default 0 */
+  int32_t partition;                     /* RollingUpdate; default 0 */
   struct int_or_percent max_unavailable; /* RollingUpdate; gate-dependent */
-  int32_t revision_history_limit;     /* -1 = unset, defaulted to 10 */
-  int32_t min_ready_seconds;          /* default 0 */
-  enum pvc_retention when_deleted;    /* default Retain */
-  enum pvc_retention when_scaled;     /* default Retain */
+  int32_t revision_history_limit;        /* -1 = unset, defaulted to 10 */
+  int32_t min_ready_seconds;             /* default 0 */
+  enum pvc_retention when_deleted;       /* default Retain */
+  enum pvc_retention when_scaled;        /* default Retain */
   bool has_ordinals;
-  int32_t ordinals_start;             /* default 0 */
+  int32_t ordinals_start; /* default 0 */
 };
 
 struct statefulset_status {

@@ -134,12 +134,12 @@ const char *prop_client(struct prop_ctx *c);
  * 6-minute force detach from under a partitioned node's live mount. A
  * hazard is reported beside the verdict; it does not fail the property.
  */
-void prop_hazard(struct prop_ctx *c, const char *objects, const char *fmt,
-                 ...) __attribute__((format(printf, 3, 4)));
+void prop_hazard(struct prop_ctx *c, const char *objects, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Records a violation of the property running now. */
-void prop_violate(struct prop_ctx *c, const char *objects, const char *fmt,
-                  ...) __attribute__((format(printf, 3, 4)));
+void prop_violate(struct prop_ctx *c, const char *objects, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Results, in the order properties were added. */
 size_t props_count(const struct props *p);

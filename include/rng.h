@@ -13,15 +13,15 @@
 #include "base.h"
 
 enum rng_stream { /* fixed numbers: append, never renumber */
-  RNG_SCHEDULER = 1,
-  RNG_NODES = 2,
-  RNG_STORAGE = 3,
-  RNG_FAULTS = 4,
-  RNG_CONTROLLER = 5,
-  RNG_WORKLOAD = 6,
-  RNG_APISERVER = 7,
-  RNG_FUZZ = 8,
-  RNG_STREAM_COUNT
+                  RNG_SCHEDULER = 1,
+                  RNG_NODES = 2,
+                  RNG_STORAGE = 3,
+                  RNG_FAULTS = 4,
+                  RNG_CONTROLLER = 5,
+                  RNG_WORKLOAD = 6,
+                  RNG_APISERVER = 7,
+                  RNG_FUZZ = 8,
+                  RNG_STREAM_COUNT
 };
 
 /* The 32-bit, never-zero seed for (master, stream, index). */

@@ -38,30 +38,45 @@ struct src_pos {
  * for the loader's own tables only.
  */
 #define SIM_ACTIONS_MAP(XX)                                                    \
-  XX(CRASH_NODE, "crash-node", 0, "the machine dies: containers stop, no heartbeats") \
-  XX(RESTART_NODE, "restart-node", 0, "a crashed node boots and its kubelet comes back") \
-  XX(PARTITION_NODE, "partition-node", 0, "the node loses the API; containers keep running") \
-  XX(HEAL_NODE, "heal-node", 0, "a partitioned node reaches the API again")       \
-  XX(SHUTDOWN_NODE, "shutdown-node", 0, "graceful node shutdown (shutdownGracePeriod)") \
-  XX(DELETE_NODE, "delete-node", 0, "the Node object is deleted")                \
-  XX(ADD_NODE, "add-node", 0, "a new node joins the cluster")                   \
-  XX(CORDON_NODE, "cordon-node", 0, "mark the node unschedulable")              \
-  XX(UNCORDON_NODE, "uncordon-node", 0, "mark the node schedulable")            \
-  XX(DRAIN_NODE, "drain-node", 0, "kubectl drain: cordon, then evict every pod") \
-  XX(TAINT_NODE, "taint-node", 0, "add a taint (e.g. node.kubernetes.io/out-of-service)") \
-  XX(UNTAINT_NODE, "untaint-node", 0, "remove a taint")                         \
-  XX(SCALE, "scale", 0, "set a StatefulSet's replicas")                         \
-  XX(SET_IMAGE, "set-image", 0, "change a container image in a StatefulSet's template") \
-  XX(APPLY, "apply", 0, "replace an object with an inline manifest")            \
-  XX(DELETE_POD, "delete-pod", 0, "delete a pod (gracePeriod, force)")          \
-  XX(DELETE_STATEFULSET, "delete-statefulset", 0, "delete a StatefulSet (cascade: background, foreground, orphan)") \
-  XX(DELETE_PVC, "delete-pvc", 0, "delete a PersistentVolumeClaim")             \
-  XX(FAIL_READINESS, "fail-readiness", 0, "a pod's app stops passing its readiness probe") \
-  XX(RESTORE_READINESS, "restore-readiness", 0, "a pod's app passes its readiness probe again") \
-  XX(RESTART_CONTROLLER, "restart-controller", 0, "a controller loses its cache and relists") \
-  XX(API_ERRORS, "api-errors", 0, "for a duration, a fraction of API writes fail") \
-  XX(WATCH_DELAY, "watch-delay", 0, "for a duration, a component sees changes late") \
-  XX(PATCH, "patch", 0, "change an object's labels, annotations, finalizers or ownerReferences (kubectl patch)")
+  XX(CRASH_NODE, "crash-node", 0,                                              \
+     "the machine dies: containers stop, no heartbeats")                       \
+  XX(RESTART_NODE, "restart-node", 0,                                          \
+     "a crashed node boots and its kubelet comes back")                        \
+  XX(PARTITION_NODE, "partition-node", 0,                                      \
+     "the node loses the API; containers keep running")                        \
+  XX(HEAL_NODE, "heal-node", 0, "a partitioned node reaches the API again")    \
+  XX(SHUTDOWN_NODE, "shutdown-node", 0,                                        \
+     "graceful node shutdown (shutdownGracePeriod)")                           \
+  XX(DELETE_NODE, "delete-node", 0, "the Node object is deleted")              \
+  XX(ADD_NODE, "add-node", 0, "a new node joins the cluster")                  \
+  XX(CORDON_NODE, "cordon-node", 0, "mark the node unschedulable")             \
+  XX(UNCORDON_NODE, "uncordon-node", 0, "mark the node schedulable")           \
+  XX(DRAIN_NODE, "drain-node", 0,                                              \
+     "kubectl drain: cordon, then evict every pod")                            \
+  XX(TAINT_NODE, "taint-node", 0,                                              \
+     "add a taint (e.g. node.kubernetes.io/out-of-service)")                   \
+  XX(UNTAINT_NODE, "untaint-node", 0, "remove a taint")                        \
+  XX(SCALE, "scale", 0, "set a StatefulSet's replicas")                        \
+  XX(SET_IMAGE, "set-image", 0,                                                \
+     "change a container image in a StatefulSet's template")                   \
+  XX(APPLY, "apply", 0, "replace an object with an inline manifest")           \
+  XX(DELETE_POD, "delete-pod", 0, "delete a pod (gracePeriod, force)")         \
+  XX(DELETE_STATEFULSET, "delete-statefulset", 0,                              \
+     "delete a StatefulSet (cascade: background, foreground, orphan)")         \
+  XX(DELETE_PVC, "delete-pvc", 0, "delete a PersistentVolumeClaim")            \
+  XX(FAIL_READINESS, "fail-readiness", 0,                                      \
+     "a pod's app stops passing its readiness probe")                          \
+  XX(RESTORE_READINESS, "restore-readiness", 0,                                \
+     "a pod's app passes its readiness probe again")                           \
+  XX(RESTART_CONTROLLER, "restart-controller", 0,                              \
+     "a controller loses its cache and relists")                               \
+  XX(API_ERRORS, "api-errors", 0,                                              \
+     "for a duration, a fraction of API writes fail")                          \
+  XX(WATCH_DELAY, "watch-delay", 0,                                            \
+     "for a duration, a component sees changes late")                          \
+  XX(PATCH, "patch", 0,                                                        \
+     "change an object's labels, annotations, finalizers or ownerReferences "  \
+     "(kubectl patch)")
 
 enum action_kind {
 #define XX(id, name, sup, summary) ACTION_##id,
@@ -111,30 +126,30 @@ struct patch_owner_ref {
 struct action {
   struct src_pos pos;
   enum action_kind kind;
-  simtime at;               /* SIMTIME_NEVER when triggered by `when` */
-  const char *when_pod;     /* `when: {pod: ..., becomes: ...}` */
+  simtime at;           /* SIMTIME_NEVER when triggered by `when` */
+  const char *when_pod; /* `when: {pod: ..., becomes: ...}` */
   enum when_state when_becomes;
-  simtime after;            /* delay after the condition; 0 default */
+  simtime after; /* delay after the condition; 0 default */
   /* parameters; which ones apply depends on the kind */
-  const char *node;         /* a name, or "@pod:NAME" */
+  const char *node; /* a name, or "@pod:NAME" */
   const char *statefulset;
   const char *pod;
   const char *pvc;
-  const char *container;    /* set-image: NULL = every container */
+  const char *container; /* set-image: NULL = every container */
   const char *image;
-  int32_t replicas;         /* scale */
-  int64_t grace_period;     /* delete-pod: seconds; -1 = the pod's own */
-  bool force;               /* delete-pod */
-  enum cascade cascade;     /* delete-statefulset */
-  struct taint taint;       /* taint-node / untaint-node */
-  simtime duration;         /* api-errors, watch-delay; crash-node and
-                               partition-node: `for`, see below */
-  double fraction;          /* api-errors: share of writes that fail */
-  const char *error;        /* api-errors: conflict|unavailable|timeout... */
-  const char *component;    /* watch-delay, restart-controller */
-  simtime delay;            /* watch-delay */
+  int32_t replicas;            /* scale */
+  int64_t grace_period;        /* delete-pod: seconds; -1 = the pod's own */
+  bool force;                  /* delete-pod */
+  enum cascade cascade;        /* delete-statefulset */
+  struct taint taint;          /* taint-node / untaint-node */
+  simtime duration;            /* api-errors, watch-delay; crash-node and
+                                  partition-node: `for`, see below */
+  double fraction;             /* api-errors: share of writes that fail */
+  const char *error;           /* api-errors: conflict|unavailable|timeout... */
+  const char *component;       /* watch-delay, restart-controller */
+  simtime delay;               /* watch-delay */
   const struct object *object; /* apply */
-  const char *zone;         /* add-node */
+  const char *zone;            /* add-node */
   /* patch: kubectl patch --type=merge on the metadata of Kind/name */
   enum obj_kind patch_kind;
   const char *patch_name;
@@ -142,7 +157,7 @@ struct action {
   struct kv_list patch_annotations; /* likewise */
   bool patch_finalizers_set;        /* finalizers: replaced as a whole */
   struct str_list patch_finalizers;
-  bool patch_owner_refs_set;        /* ownerReferences: replaced as a whole */
+  bool patch_owner_refs_set; /* ownerReferences: replaced as a whole */
   const struct patch_owner_ref *patch_owner_refs;
   size_t patch_owner_refs_nr;
 };
@@ -179,16 +194,16 @@ struct expect_check {
 struct expectation {
   struct src_pos pos;
   enum expect_target target;
-  const char *name;      /* object or property name */
-  bool at_end;           /* checked at the end of the run */
-  simtime at;            /* state checks: checked at this time
-                            (SIMTIME_NEVER if at_end); `becomes` and
-                            events: the expected time of the first
-                            occurrence (SIMTIME_NEVER = any time) */
-  simtime tolerance;     /* `becomes` and events: |actual - at| allowed */
+  const char *name;        /* object or property name */
+  bool at_end;             /* checked at the end of the run */
+  simtime at;              /* state checks: checked at this time
+                              (SIMTIME_NEVER if at_end); `becomes` and
+                              events: the expected time of the first
+                              occurrence (SIMTIME_NEVER = any time) */
+  simtime tolerance;       /* `becomes` and events: |actual - at| allowed */
   enum when_state becomes; /* pod first becomes this state ... */
-  bool never;            /* ... never does so, or the event never happens */
-  bool violated;         /* EXPECT_PROPERTY */
+  bool never;              /* ... never does so, or the event never happens */
+  bool violated;           /* EXPECT_PROPERTY */
   const char *event_reason, *event_object, *event_message; /* EXPECT_EVENT */
   const struct expect_check *checks;
   size_t checks_nr;
@@ -207,17 +222,17 @@ struct node_decl {
   struct kv_list labels;
   const struct taint *taints;
   size_t taints_nr;
-  int64_t cpu_milli;   /* allocatable; default 4000 */
-  int64_t memory;      /* allocatable bytes; default 16Gi */
-  int64_t pods;        /* default 110 */
+  int64_t cpu_milli; /* allocatable; default 4000 */
+  int64_t memory;    /* allocatable bytes; default 16Gi */
+  int64_t pods;      /* default 110 */
 };
 
 struct image_decl {
   struct src_pos pos;
   const char *image;
-  bool crashes;        /* exits at once: CrashLoopBackOff */
-  bool never_ready;    /* runs, never passes readiness */
-  simtime startup;     /* time to become ready; SIMTIME_NEVER = default */
+  bool crashes;     /* exits at once: CrashLoopBackOff */
+  bool never_ready; /* runs, never passes readiness */
+  simtime startup;  /* time to become ready; SIMTIME_NEVER = default */
 };
 
 struct feature_gate {
@@ -229,23 +244,23 @@ struct feature_gate {
 /* A `low..high` range of a fuzz fault parameter (durations or counts). */
 struct fuzz_param {
   struct src_pos pos;
-  const char *name;    /* downFor, replicas, ... */
-  int64_t lo, hi;      /* durations in simtime, counts as integers */
+  const char *name; /* downFor, replicas, ... */
+  int64_t lo, hi;   /* durations in simtime, counts as integers */
   bool is_duration;
 };
 
 struct fuzz_fault {
   struct src_pos pos;
   enum action_kind kind;
-  simtime every;       /* mean interval */
+  simtime every; /* mean interval */
   const struct fuzz_param *params;
   size_t params_nr;
 };
 
 struct fuzz_spec {
   bool present;
-  int64_t runs;        /* 0 = unset */
-  simtime until;       /* SIMTIME_NEVER = unset */
+  int64_t runs;  /* 0 = unset */
+  simtime until; /* SIMTIME_NEVER = unset */
   const struct fuzz_fault *faults;
   size_t faults_nr;
 };
@@ -277,12 +292,12 @@ struct ignored_field {
 
 struct scenario {
   struct arena arena;
-  const char *name;         /* metadata.name, else the first file's name */
+  const char *name; /* metadata.name, else the first file's name */
   const char *description;
-  bool has_scenario_doc;    /* a Scenario document was present */
-  uint64_t seed;            /* default 1 */
-  simtime until;            /* SIMTIME_NEVER = until stable (max 24h) */
-  uint64_t input_digest;    /* FNV-1a over every input file's bytes */
+  bool has_scenario_doc; /* a Scenario document was present */
+  uint64_t seed;         /* default 1 */
+  simtime until;         /* SIMTIME_NEVER = until stable (max 24h) */
+  uint64_t input_digest; /* FNV-1a over every input file's bytes */
 
   /* cluster */
   const struct node_decl *nodes;
@@ -291,7 +306,7 @@ struct scenario {
   int kubernetes_minor;              /* 31..37, default 34 */
   const struct feature_gate *feature_gates;
   size_t feature_gates_nr;
-  struct timings timings;            /* defaults + overrides */
+  struct timings timings; /* defaults + overrides */
   const struct image_decl *images;
   size_t images_nr;
 
@@ -336,12 +351,12 @@ struct scenario {
  * "file:line:col: path: message"; s is then released. Warnings that did
  * not stop the load (kinds not modelled) are in s->warnings.
  */
-int scenario_load_files(struct scenario *s, const char *const *paths,
-                        size_t nr, struct diag *d);
+int scenario_load_files(struct scenario *s, const char *const *paths, size_t nr,
+                        struct diag *d);
 
 /* As above, from a buffer named `name` (tests and the fuzzer). */
-int scenario_load_string(struct scenario *s, const char *name,
-                         const char *buf, size_t len, struct diag *d);
+int scenario_load_string(struct scenario *s, const char *name, const char *buf,
+                         size_t len, struct diag *d);
 
 void scenario_release(struct scenario *s);
 

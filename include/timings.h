@@ -73,15 +73,16 @@
      "scheduler PreBind wait for volume binding")                              \
   XX(SCHED_INITIAL_BACKOFF, "podInitialBackoff", SIM_SEC(1),                   \
      "scheduler initial back-off (doubles)")                                   \
-  XX(SCHED_MAX_BACKOFF, "podMaxBackoff", SIM_SEC(10), "scheduler back-off cap") \
-  XX(SCHED_MAX_UNSCHEDULABLE, "podMaxInUnschedulablePodsDuration",             \
-     SIM_MIN(5), "scheduler unschedulable queue flush")                        \
+  XX(SCHED_MAX_BACKOFF, "podMaxBackoff", SIM_SEC(10),                          \
+     "scheduler back-off cap")                                                 \
+  XX(SCHED_MAX_UNSCHEDULABLE, "podMaxInUnschedulablePodsDuration", SIM_MIN(5), \
+     "scheduler unschedulable queue flush")                                    \
   XX(SCHED_LATENCY, "schedulingLatency", SIM_MS(10),                           \
      "scheduler cycle per pod")                                                \
   XX(WATCH_DELAY, "watchDelay", SIM_MS(5),                                     \
      "delay between a write and an informer seeing it")                        \
-  XX(API_LATENCY, "apiLatency", SIM_MS(2), "API request round trip")          \
-  XX(DRAIN_RETRY, "drainRetry", SIM_SEC(5), "kubectl drain 429 retry")        \
+  XX(API_LATENCY, "apiLatency", SIM_MS(2), "API request round trip")           \
+  XX(DRAIN_RETRY, "drainRetry", SIM_SEC(5), "kubectl drain 429 retry")         \
   XX(PDB_DELETION_TIMEOUT, "pdbDeletionTimeout", SIM_MIN(2),                   \
      "disruption controller disruptedPods expiry")                             \
   XX(DNS_TTL, "dnsTTL", SIM_SEC(5), "CoreDNS record TTL")                      \

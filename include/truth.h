@@ -26,21 +26,21 @@ enum node_machine {
   MACHINE_PARTITIONED, /* running, cannot reach the API */
   MACHINE_CRASHED,     /* dead: nothing runs */
   MACHINE_SHUTTING_DOWN,
-  MACHINE_GONE,        /* deleted from the cloud */
+  MACHINE_GONE, /* deleted from the cloud */
 };
 
 const char *node_machine_name(enum node_machine m);
 
 /* A pod incarnation really running (its sandbox exists on a node). */
 struct truth_pod {
-  const char *pod;       /* pod name */
+  const char *pod; /* pod name */
   const char *namespace_;
-  uint64_t uid;          /* pod uid: the incarnation */
+  uint64_t uid; /* pod uid: the incarnation */
   const char *node;
   const char *ip;
-  simtime started;       /* sandbox start */
-  bool running;          /* containers running (not just a sandbox) */
-  bool ready;            /* the app passes readiness */
+  simtime started; /* sandbox start */
+  bool running;    /* containers running (not just a sandbox) */
+  bool ready;      /* the app passes readiness */
 };
 
 /*
@@ -50,9 +50,9 @@ struct truth_pod {
  * writing now, and the last write of those who stopped.
  */
 struct truth_writer {
-  const char *pod;  /* pod name (the identity) */
-  uint64_t uid;     /* the incarnation */
-  simtime since;    /* writing since */
+  const char *pod; /* pod name (the identity) */
+  uint64_t uid;    /* the incarnation */
+  simtime since;   /* writing since */
 };
 
 struct truth_volume {
@@ -61,11 +61,11 @@ struct truth_volume {
   size_t attached_nr;
   const struct truth_writer *writers; /* writing now, in start order */
   size_t writers_nr;
-  simtime last_write;          /* last write by anyone who stopped, or
-                                  SIMTIME_NEVER; "now" while writers_nr > 0 */
-  const char *last_writer;     /* pod name of the latest writer */
+  simtime last_write;      /* last write by anyone who stopped, or
+                              SIMTIME_NEVER; "now" while writers_nr > 0 */
+  const char *last_writer; /* pod name of the latest writer */
   uint64_t last_writer_uid;
-  uint64_t incarnations;       /* distinct writer incarnations ever */
+  uint64_t incarnations; /* distinct writer incarnations ever */
 };
 
 struct truth *truth_new(void);
@@ -88,8 +88,7 @@ void truth_pods(const struct truth *t, truth_pod_fn *fn, void *ctx);
 
 void truth_attach(struct truth *t, const char *pv, const char *node);
 void truth_detach(struct truth *t, const char *pv, const char *node);
-bool truth_is_attached(const struct truth *t, const char *pv,
-                       const char *node);
+bool truth_is_attached(const struct truth *t, const char *pv, const char *node);
 
 /* A mount of pv on node by the pod incarnation uid. */
 void truth_mount(struct truth *t, const char *pv, const char *node,

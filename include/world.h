@@ -28,14 +28,14 @@ struct history;
 
 struct world_opts {
   bool has_seed;
-  uint64_t seed;           /* overrides spec.seed */
+  uint64_t seed; /* overrides spec.seed */
   bool has_until;
-  simtime until;           /* overrides spec.until */
-  FILE *trace;             /* --trace: JSON lines, or NULL */
-  const bool *properties;  /* registry-indexed selection, NULL = all */
-  const char *mutant;      /* --mutant NAME or NULL */
-  bool record_history;     /* --report: keep pod and node states over time
-                              for the timeline picture (history.h) */
+  simtime until;          /* overrides spec.until */
+  FILE *trace;            /* --trace: JSON lines, or NULL */
+  const bool *properties; /* registry-indexed selection, NULL = all */
+  const char *mutant;     /* --mutant NAME or NULL */
+  bool record_history;    /* --report: keep pod and node states over time
+                             for the timeline picture (history.h) */
 };
 
 /* Without an `until`, a run ends once nothing has changed for this long. */
@@ -94,8 +94,7 @@ struct timeline_entry {
   bool verbose; /* a decision trace line, shown with -v only */
 };
 
-const struct timeline_entry *world_timeline(const struct world *w,
-                                            size_t *nr);
+const struct timeline_entry *world_timeline(const struct world *w, size_t *nr);
 
 /* Adds a line to the timeline (components' decision traces, actions). */
 void world_note(struct world *w, bool verbose, enum event_type type,

@@ -28,8 +28,8 @@ static void go_durations_parse(void **state)
       {"250us", 250},
       {"-5s", -SIM_SEC(5)},
   };
-  static const char *const bad[] = {"", "5", "5 minutes", "m", "1x", "1.s5",
-                                    "--1s", "1e3s"};
+  static const char *const bad[] = {"",   "5",    "5 minutes", "m",
+                                    "1x", "1.s5", "--1s",      "1e3s"};
 
   (void)state;
 

@@ -158,8 +158,8 @@ static void cancel_in_the_middle_keeps_heap_order(void **state)
   /* Pseudo-random times; cancel every third; the rest must come out
    * sorted. */
   for (uint64_t i = 0; i < 40; i++)
-    h[i] = engine_schedule(e, (simtime)((i * 37) % 41), PHASE_NODE, "t",
-                           record, i, 0, &log);
+    h[i] = engine_schedule(e, (simtime)((i * 37) % 41), PHASE_NODE, "t", record,
+                           i, 0, &log);
   for (int i = 0; i < 40; i += 3)
     assert_true(engine_cancel(e, h[i]));
   engine_run_until(e, 1000);

@@ -168,8 +168,8 @@ static int unit_us(const char *u, size_t len, double *out)
     const char *name;
     double us;
   } units[] = {
-      {"ns", 0.001}, {"us", 1},     {"\xc2\xb5s", 1}, {"ms", 1000},
-      {"s", 1e6},    {"m", 60e6},   {"h", 3600e6},
+      {"ns", 0.001}, {"us", 1},   {"\xc2\xb5s", 1}, {"ms", 1000},
+      {"s", 1e6},    {"m", 60e6}, {"h", 3600e6},
   };
 
   for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {

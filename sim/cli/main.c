@@ -91,7 +91,8 @@ static int parse_u64(const char *s, uint64_t *out)
   return 0;
 }
 
-/* --- run ---------------------------------------------------------------------- */
+/* --- run
+ * ---------------------------------------------------------------------- */
 
 struct run_opts {
   const char *files[SCENARIO_MAX_INCLUDES];
@@ -124,8 +125,7 @@ static int parse_run_opts(const char *cmd, int argc, char **argv,
       return usage_error(cmd, "option '%s' needs a value", a);
     if (!strcmp(a, "--seed")) {
       if (parse_u64(val, &o->w.seed))
-        return usage_error(cmd, "--seed: '%s' is not an unsigned integer",
-                           val);
+        return usage_error(cmd, "--seed: '%s' is not an unsigned integer", val);
       o->w.has_seed = true;
     } else if (!strcmp(a, "--until")) {
       if (sim_parse_duration(val, &o->w.until) || o->w.until < 0)
@@ -162,12 +162,12 @@ static int parse_run_opts(const char *cmd, int argc, char **argv,
       size_t nr;
       const struct property_info *reg = props_registry(&nr);
       if (!pi)
-        return usage_error(cmd, "%s: unknown property '%s' (see stsim list "
-                                "properties)",
+        return usage_error(cmd,
+                           "%s: unknown property '%s' (see stsim list "
+                           "properties)",
                            a, val);
       if (!pi->impl)
-        return usage_error(cmd, "%s: property '%s' is not checked yet", a,
-                           val);
+        return usage_error(cmd, "%s: property '%s' is not checked yet", a, val);
       if (!strcmp(a, "--property")) {
         o->props_sel[pi - reg] = true;
         o->props_chosen = true;
@@ -279,7 +279,8 @@ static int cmd_run(int argc, char **argv)
   return rc;
 }
 
-/* --- validate ---------------------------------------------------------------- */
+/* --- validate ----------------------------------------------------------------
+ */
 
 static int cmd_validate(int argc, char **argv)
 {
@@ -337,14 +338,15 @@ static int cmd_validate(int argc, char **argv)
     printf("  %zu field%s not modelled (ignored):\n", s.ignored_nr,
            s.ignored_nr == 1 ? "" : "s");
     for (size_t i = 0; i < s.ignored_nr; i++)
-      printf("    %s:%d:%d: %s\n", s.ignored[i].pos.file,
-             s.ignored[i].pos.line, s.ignored[i].pos.col, s.ignored[i].path);
+      printf("    %s:%d:%d: %s\n", s.ignored[i].pos.file, s.ignored[i].pos.line,
+             s.ignored[i].pos.col, s.ignored[i].path);
   }
   scenario_release(&s);
   return EXIT_PASS;
 }
 
-/* --- list, version, help ----------------------------------------------------- */
+/* --- list, version, help -----------------------------------------------------
+ */
 
 static int cmd_list(int argc, char **argv)
 {
@@ -364,16 +366,17 @@ static int cmd_list(int argc, char **argv)
     for (int i = 0; i < ACTION_COUNT; i++)
       printf("%-20s %s%s\n", action_name((enum action_kind)i),
              action_summary((enum action_kind)i),
-             world_action_supported((enum action_kind)i) ? ""
-                                                   : " (not supported yet)");
+             world_action_supported((enum action_kind)i)
+                 ? ""
+                 : " (not supported yet)");
   } else if (!strcmp(what, "mutants")) {
     size_t nr;
     const struct mutant_info *m = mutants_registry(&nr);
     for (size_t i = 0; i < nr; i++)
-      printf("%-42s %s; caught by %s [%s%s%s]%s\n", m[i].name,
-             m[i].description, m[i].property, m[i].component,
-             m[i].reference[0] ? ", " : "", m[i].reference,
-             !m[i].injected   ? " (not injected yet)"
+      printf("%-42s %s; caught by %s [%s%s%s]%s\n", m[i].name, m[i].description,
+             m[i].property, m[i].component, m[i].reference[0] ? ", " : "",
+             m[i].reference,
+             !m[i].injected  ? " (not injected yet)"
              : m[i].campaign ? ""
                              : " (caught by its own test - tests/mutants/ or "
                                "cmocka - not by the default campaign)");
@@ -387,8 +390,9 @@ static int cmd_list(int argc, char **argv)
              timings_description((enum timing_id)i));
     }
   } else {
-    return usage_error("list", "unknown list '%s' (properties, actions, "
-                               "mutants, timings)",
+    return usage_error("list",
+                       "unknown list '%s' (properties, actions, "
+                       "mutants, timings)",
                        what);
   }
   return EXIT_PASS;

@@ -38,8 +38,8 @@ struct engine {
   uint32_t *free_slots;
   uint32_t free_nr, free_alloc;
   simtime now;
-  uint64_t seq;      /* insertion counter (D2) */
-  uint64_t current;  /* seq of the running event */
+  uint64_t seq;     /* insertion counter (D2) */
+  uint64_t current; /* seq of the running event */
   uint64_t executed;
   struct trace *trace;
 };

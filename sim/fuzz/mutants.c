@@ -12,7 +12,8 @@ static const struct mutant_info registry[] = {
     {MUTANT_CTL_B2,
      "Parallel with maxUnavailable: broken old-revision pods count against "
      "the budget, so the rollout never starts",
-     "liveness.converges", "statefulset-controller", "B2 (#137409)", true, false},
+     "liveness.converges", "statefulset-controller", "B2 (#137409)", true,
+     false},
     {MUTANT_CTL_B3,
      "rolling update and scale-down use Ready instead of Available "
      "(minReadySeconds ignored)",
@@ -25,11 +26,13 @@ static const struct mutant_info registry[] = {
      true, false},
     {MUTANT_CTL_B6,
      "Succeeded pods are not treated as terminal and are never recreated",
-     "update.terminal-pods", "statefulset-controller", "B6 (#118310)", true, false},
+     "update.terminal-pods", "statefulset-controller", "B6 (#118310)", true,
+     false},
     {MUTANT_CTL_B7,
      "terminal pods are deleted on every pass and recreated in the same "
      "pass",
-     "update.terminal-pods", "statefulset-controller", "B7 (#122709)", true, true},
+     "update.terminal-pods", "statefulset-controller", "B7 (#122709)", true,
+     true},
     {MUTANT_CTL_B8,
      "a Pending pod's missing claim is not recreated (claims are made only "
      "with the pod)",
@@ -42,7 +45,8 @@ static const struct mutant_info registry[] = {
     {MUTANT_CTL_B16,
      "a pod whose node is unreachable is force-deleted and replaced while "
      "its container may still run",
-     "identity.at-most-one", "statefulset-controller", "B16 (#35145)", true, false},
+     "identity.at-most-one", "statefulset-controller", "B16 (#35145)", true,
+     false},
     {MUTANT_CTL_B17,
      "the pod cache lags the API: scale-up proceeds on a readiness that is "
      "no longer true",
@@ -50,11 +54,13 @@ static const struct mutant_info registry[] = {
     {MUTANT_CTL_B19,
      "scale-down waits for every pod to be healthy (the PetSet rule), so a "
      "crash-looping pod blocks it",
-     "liveness.converges", "statefulset-controller", "B19 (#57865)", true, false},
+     "liveness.converges", "statefulset-controller", "B19 (#57865)", true,
+     false},
     {MUTANT_CTL_B20,
      "Parallel blocks on an unready pod in the update step like "
      "OrderedReady",
-     "liveness.converges", "statefulset-controller", "B20 (#96218)", true, false},
+     "liveness.converges", "statefulset-controller", "B20 (#96218)", true,
+     false},
     {MUTANT_CTL_NO_WAIT_TERMINATING,
      "a replacement pod is created without waiting for the terminating "
      "one to be gone",
@@ -72,8 +78,8 @@ static const struct mutant_info registry[] = {
     {MUTANT_NLC_FORCE_DELETE,
      "the node lifecycle controller force-deletes the pods of unreachable "
      "nodes (pre-1.5 behaviour)",
-     "identity.at-most-one", "node-lifecycle-controller", "B16 (#35145)",
-     false, false},
+     "identity.at-most-one", "node-lifecycle-controller", "B16 (#35145)", false,
+     false},
     {MUTANT_KUBELET_EARLY_DELETE,
      "the kubelet confirms a pod's deletion before its containers have "
      "stopped",

@@ -255,9 +255,9 @@ struct sa_touch {
 struct sa_state {
   VEC(struct sa_touch) touched;
   VEC(struct sa_touch) lingering; /* (pv, node) detached under a mount */
-  VEC(char *) pvs;         /* every PV name seen, in order */
-  struct strmap *seen;     /* pv -> 1 */
-  struct strmap *reported; /* pv (two nodes), or pv@node (hazard) */
+  VEC(char *) pvs;                /* every PV name seen, in order */
+  struct strmap *seen;            /* pv -> 1 */
+  struct strmap *reported;        /* pv (two nodes), or pv@node (hazard) */
 };
 
 static void sa_write(struct prop_ctx *c, void *st, enum watch_type t,
@@ -853,8 +853,8 @@ static void dns_judge(struct prop_ctx *c, struct dns_state *s, simtime now)
       continue;
     /* A wrong answer that began while the control plane failed is
      * counted from the end of the recovery allowance. */
-    if (degraded != SIMTIME_NEVER && r->wrong_since <= degraded +
-                                                          DNS_RECOVERY &&
+    if (degraded != SIMTIME_NEVER &&
+        r->wrong_since <= degraded + DNS_RECOVERY &&
         now - (degraded + DNS_RECOVERY) <= ttl)
       continue;
     char objs[700];

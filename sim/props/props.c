@@ -291,8 +291,7 @@ void prop_violate(struct prop_ctx *c, const char *objects, const char *fmt, ...)
   va_end(ap);
 }
 
-void prop_hazard(struct prop_ctx *c, const char *objects, const char *fmt,
-                 ...)
+void prop_hazard(struct prop_ctx *c, const char *objects, const char *fmt, ...)
 {
   struct prop_slot *s = c->running;
   va_list ap;
@@ -304,8 +303,7 @@ void prop_hazard(struct prop_ctx *c, const char *objects, const char *fmt,
   snprintf(s->first_hazard.objects, sizeof(s->first_hazard.objects), "%s",
            objects ? objects : "");
   va_start(ap, fmt);
-  vsnprintf(s->first_hazard.message, sizeof(s->first_hazard.message), fmt,
-            ap);
+  vsnprintf(s->first_hazard.message, sizeof(s->first_hazard.message), fmt, ap);
   va_end(ap);
 }
 

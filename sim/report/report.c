@@ -9,7 +9,6 @@
 #include "report.h"
 #include "trace.h"
 
-
 static void fmt_time(simtime t, char *buf, size_t n)
 {
   sim_format_duration(t, buf, n);
@@ -62,7 +61,8 @@ static void fmt_modes(unsigned m, char *buf, size_t n)
                                t[i].s);
 }
 
-/* --- text ------------------------------------------------------------------- */
+/* --- text -------------------------------------------------------------------
+ */
 
 struct table_ctx {
   FILE *f;
@@ -215,8 +215,8 @@ static void print_timeline(FILE *f, struct world *w, enum report_detail detail)
   size_t nr;
   const struct timeline_entry *t = world_timeline(w, &nr);
 
-  fprintf(f, "%-10s %-8s %-30s %-24s %s\n", "TIME", "TYPE", "OBJECT",
-          "REASON", "MESSAGE");
+  fprintf(f, "%-10s %-8s %-30s %-24s %s\n", "TIME", "TYPE", "OBJECT", "REASON",
+          "MESSAGE");
   for (size_t i = 0; i < nr; i++) {
     char at[32];
     if (t[i].verbose && detail < REPORT_VERBOSE)
@@ -264,9 +264,8 @@ static void print_verdicts(FILE *f, struct world *w)
 
 static void describe_expect(const struct expectation *e, char *buf, size_t n)
 {
-  static const char *const targets[] = {"statefulSet", "pod",  "pvc",
-                                        "pv",          "node", "property",
-                                        "event"};
+  static const char *const targets[] = {"statefulSet", "pod",      "pvc",  "pv",
+                                        "node",        "property", "event"};
   char at[32] = "";
   size_t used = 0;
 
@@ -278,10 +277,9 @@ static void describe_expect(const struct expectation *e, char *buf, size_t n)
     return;
   }
   if (e->target == EXPECT_EVENT)
-    used += (size_t)snprintf(buf, n, "event %s%s%s",
-                             e->event_reason ? e->event_reason : "*",
-                             e->event_object ? " on " : "",
-                             e->event_object ? e->event_object : "");
+    used += (size_t)snprintf(
+        buf, n, "event %s%s%s", e->event_reason ? e->event_reason : "*",
+        e->event_object ? " on " : "", e->event_object ? e->event_object : "");
   else
     used += (size_t)snprintf(buf, n, "%s %s", targets[e->target], e->name);
   if (used < n && e->becomes != WHEN_NONE)
@@ -349,7 +347,8 @@ void report_text(FILE *f, struct world *w, enum report_detail detail)
   fprintf(f, "\nRESULT: %s\n", world_passed(w) ? "pass" : "fail");
 }
 
-/* --- JSON ---------------------------------------------------------------------- */
+/* --- JSON
+ * ---------------------------------------------------------------------- */
 
 static void js(FILE *f, const char *s)
 {
@@ -468,8 +467,7 @@ static bool json_va(const struct object *o, void *arg)
 {
   struct va_json *c = arg;
 
-  if (o->u.va.pv_name && !strcmp(o->u.va.pv_name, c->pv) &&
-      o->u.va.attached) {
+  if (o->u.va.pv_name && !strcmp(o->u.va.pv_name, c->pv) && o->u.va.attached) {
     fputs(c->any ? ", " : "", c->f);
     js(c->f, o->u.va.node_name);
     c->any = true;
@@ -540,8 +538,8 @@ static void json_properties(FILE *f, struct world *w)
     const struct prop_violation *h;
     uint64_t nh = props_hazards(p, i, &h);
     if (nh) {
-      fprintf(f, ", \"hazards\": %" PRIu64 ", \"firstHazard\": {\"timeMs\": ",
-              nh);
+      fprintf(f,
+              ", \"hazards\": %" PRIu64 ", \"firstHazard\": {\"timeMs\": ", nh);
       json_ms(f, h->at);
       fputs(", \"message\": ", f);
       js(f, h->message);

@@ -1611,8 +1611,7 @@ static int decode_expectation(const struct ctx *c, const struct ynode *n,
     const char *key = n->keys[i]->str;
     struct expect_check ck;
 
-    if (in(reserved, key) &&
-        !(e->target == EXPECT_POD && !strcmp(key, "node")))
+    if (in(reserved, key) && !(e->target == EXPECT_POD && !strcmp(key, "node")))
       continue;
     if (e->target == EXPECT_PROPERTY || e->target == EXPECT_EVENT) {
       rc = fail(c, n->keys[i], path, "unknown key '%s'", key);

@@ -25,12 +25,12 @@ enum ytype {
 
 struct ynode {
   enum ytype type;
-  int line, col;        /* 1-based position of the node's start */
-  const char *tag;      /* explicit tag or NULL */
+  int line, col;   /* 1-based position of the node's start */
+  const char *tag; /* explicit tag or NULL */
   /* Y_SCALAR */
-  const char *str;      /* NUL-terminated (may contain NUL: see len) */
+  const char *str; /* NUL-terminated (may contain NUL: see len) */
   size_t len;
-  bool plain;           /* unquoted plain scalar (null/bool/int apply) */
+  bool plain; /* unquoted plain scalar (null/bool/int apply) */
   /* Y_SEQ: items; Y_MAP: keys[i] -> items[i], in document order (D4) */
   struct ynode **items;
   struct ynode **keys;
@@ -39,8 +39,8 @@ struct ynode {
 
 /* One document of a stream. */
 struct ydoc {
-  struct ynode *root; /* NULL for an empty document */
-  int line, col;      /* where the document starts */
+  struct ynode *root;    /* NULL for an empty document */
+  int line, col;         /* where the document starts */
   int end_line, end_col; /* where it ends: the next "---" or "...", or the
                             end of the stream (1-based, as line/col) */
 };
@@ -49,8 +49,8 @@ struct ydoc {
  * Parses a whole YAML stream from buf into documents (arena-owned).
  * Returns 0 or SIM_EPARSE / SIM_ELIMIT with d filled (file = name).
  */
-int ytree_parse(struct arena *a, const char *name, const char *buf,
-                size_t len, struct ydoc **docs, size_t *nr, struct diag *d);
+int ytree_parse(struct arena *a, const char *name, const char *buf, size_t len,
+                struct ydoc **docs, size_t *nr, struct diag *d);
 
 /* Map lookup (first matching key), or NULL. */
 const struct ynode *ytree_get(const struct ynode *map, const char *key);

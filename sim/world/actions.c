@@ -35,7 +35,8 @@ static void done(struct world *w, const struct action *a, const char *obj,
              action_name(a->kind), what);
 }
 
-/* --- StatefulSet spec changes (kubectl scale / set image / apply) ---------- */
+/* --- StatefulSet spec changes (kubectl scale / set image / apply) ----------
+ */
 
 struct scale_arg {
   int32_t replicas;
@@ -95,8 +96,8 @@ static void do_set_image(struct world *w, const struct action *a)
   snprintf(obj, sizeof(obj), "StatefulSet/%s", a->statefulset);
   if (api_patch(w->api, WHO_KUBECTL, KIND_STATEFULSET, "default",
                 a->statefulset, 0, patch_image, &arg, NULL) != API_OK) {
-    if (!arg.found && api_get(w->api, KIND_STATEFULSET, "default",
-                              a->statefulset))
+    if (!arg.found &&
+        api_get(w->api, KIND_STATEFULSET, "default", a->statefulset))
       world_note(w, false, EVENT_WARNING, obj, "ActionFailed",
                  "set-image: error: unable to find container named \"%s\"",
                  a->container ? a->container : "");
@@ -114,8 +115,7 @@ static void do_apply(struct world *w, const struct action *a)
 {
   const struct object *in = a->object;
   const char *ns = obj_kind_namespaced(in->kind)
-                       ? (in->meta.namespace_ ? in->meta.namespace_
-                                              : "default")
+                       ? (in->meta.namespace_ ? in->meta.namespace_ : "default")
                        : "";
   const struct object *cur = api_get(w->api, in->kind, ns, in->meta.name);
   char obj[300];
@@ -146,7 +146,8 @@ static void do_apply(struct world *w, const struct action *a)
     done(w, a, obj, "configured");
 }
 
-/* --- deletes --------------------------------------------------------------- */
+/* --- deletes ---------------------------------------------------------------
+ */
 
 static void do_delete_pod(struct world *w, const struct action *a)
 {
@@ -206,7 +207,8 @@ static void do_delete_pvc(struct world *w, const struct action *a)
   done(w, a, obj, "deleted");
 }
 
-/* --- the application -------------------------------------------------------- */
+/* --- the application --------------------------------------------------------
+ */
 
 static void set_readiness(struct world *w, const struct action *a, bool ready)
 {
@@ -214,8 +216,8 @@ static void set_readiness(struct world *w, const struct action *a, bool ready)
   char obj[300];
 
   snprintf(obj, sizeof(obj), "Pod/%s", a->pod);
-  if (!kubelets || !kubelets_set_app_ready(kubelets, "default", a->pod,
-                                           ready)) {
+  if (!kubelets ||
+      !kubelets_set_app_ready(kubelets, "default", a->pod, ready)) {
     world_note(w, false, EVENT_WARNING, obj, "ActionFailed",
                "%s: no container of pod %s is running", action_name(a->kind),
                a->pod);
@@ -236,7 +238,8 @@ static void do_restore_readiness(struct world *w, const struct action *a)
   set_readiness(w, a, true);
 }
 
-/* --- control-plane faults ----------------------------------------------------- */
+/* --- control-plane faults
+ * ----------------------------------------------------- */
 
 static void do_api_errors(struct world *w, const struct action *a)
 {
@@ -373,8 +376,8 @@ static void run_action(struct engine *e, uint64_t subject, uint64_t arg,
 
 void world__actions_schedule(struct world *w)
 {
-  w->when_fired = xcalloc(w->s->actions_nr ? w->s->actions_nr : 1,
-                          sizeof(bool));
+  w->when_fired =
+      xcalloc(w->s->actions_nr ? w->s->actions_nr : 1, sizeof(bool));
   for (size_t i = 0; i < w->s->actions_nr; i++) {
     const struct action *a = &w->s->actions[i];
     if (!executors[a->kind])

@@ -63,8 +63,8 @@ static const char *pod_revision(const struct object *o)
   return r ? r : "";
 }
 
-static bool pv_attached_to(struct api *api, const struct object *pv,
-                           char *buf, size_t n);
+static bool pv_attached_to(struct api *api, const struct object *pv, char *buf,
+                           size_t n);
 
 struct va_scan {
   const char *pv;
@@ -77,8 +77,7 @@ static bool visit_va(const struct object *o, void *ctx)
 {
   struct va_scan *sc = ctx;
 
-  if (o->u.va.pv_name && !strcmp(o->u.va.pv_name, sc->pv) &&
-      o->u.va.attached) {
+  if (o->u.va.pv_name && !strcmp(o->u.va.pv_name, sc->pv) && o->u.va.attached) {
     size_t len = strlen(sc->buf);
     snprintf(sc->buf + len, sc->n - len, "%s%s", sc->any ? "," : "",
              o->u.va.node_name);
@@ -238,11 +237,9 @@ static bool value_equal(const char *want, const char *got)
 static void check_state(struct world *w, struct expect_result *r)
 {
   const struct expectation *e = r->e;
-  const struct object *o = api_get(w->api, target_kind(e->target),
-                                   obj_kind_namespaced(target_kind(e->target))
-                                       ? "default"
-                                       : "",
-                                   e->name);
+  const struct object *o = api_get(
+      w->api, target_kind(e->target),
+      obj_kind_namespaced(target_kind(e->target)) ? "default" : "", e->name);
   size_t used = 0;
 
   r->met = true;
@@ -253,9 +250,9 @@ static void check_state(struct world *w, struct expect_result *r)
     if (!ok)
       r->met = false;
     if (used < sizeof(r->detail))
-      used += (size_t)snprintf(r->detail + used, sizeof(r->detail) - used,
-                               "%s%s=%s", i ? ", " : "", e->checks[i].field,
-                               got);
+      used +=
+          (size_t)snprintf(r->detail + used, sizeof(r->detail) - used,
+                           "%s%s=%s", i ? ", " : "", e->checks[i].field, got);
   }
 }
 
@@ -273,8 +270,7 @@ void world__expect_init(struct world *w)
 {
   const struct scenario *s = w->s;
 
-  w->becomes = xcalloc(s->expects_nr ? s->expects_nr : 1,
-                       sizeof(*w->becomes));
+  w->becomes = xcalloc(s->expects_nr ? s->expects_nr : 1, sizeof(*w->becomes));
   for (size_t i = 0; i < s->expects_nr; i++) {
     const struct expectation *e = &s->expects[i];
     struct expect_result r = {.e = e};
@@ -331,9 +327,9 @@ void world__expect_write(struct world *w, enum watch_type t,
     if (e->target != EXPECT_POD || e->becomes == WHEN_NONE ||
         w->becomes[i].first != SIMTIME_NEVER || strcmp(e->name, o->meta.name))
       continue;
-    bool holds = e->becomes == WHEN_DELETED ? t == WATCH_DELETED
-                                            : t != WATCH_DELETED &&
-                                                  pod_in_state(now, e->becomes);
+    bool holds = e->becomes == WHEN_DELETED
+                     ? t == WATCH_DELETED
+                     : t != WATCH_DELETED && pod_in_state(now, e->becomes);
     if (holds)
       w->becomes[i].first = engine_now(w->engine);
   }
@@ -407,8 +403,7 @@ void world__expect_finish(struct world *w)
       SIM_ASSERT(idx >= 0);
       uint64_t nv = props_violations(w->props, (size_t)idx, NULL);
       r->met = (nv > 0) == e->violated;
-      snprintf(r->detail, sizeof(r->detail), "%s",
-               nv ? "violated" : "held");
+      snprintf(r->detail, sizeof(r->detail), "%s", nv ? "violated" : "held");
       break;
     }
     case EXPECT_EVENT:

@@ -100,9 +100,9 @@ static void create_nodes(struct world *w)
     o.u.node.last_heartbeat = 0;
     object_set_defaults(&o);
     if (api_create(w->api, "cluster", &o, NULL) != API_OK)
-      world_note(w, false, EVENT_WARNING, arena_printf(&w->arena, "Node/%s",
-                                                       nd->name),
-                 "FailedCreate", "%s", api_last_error(w->api));
+      world_note(w, false, EVENT_WARNING,
+                 arena_printf(&w->arena, "Node/%s", nd->name), "FailedCreate",
+                 "%s", api_last_error(w->api));
   }
   (void)default_node;
 }
@@ -229,8 +229,8 @@ struct world *world_new(const struct scenario *s, const struct world_opts *o,
   props_set_scenario(w->props, s);
   w->mutant = o->mutant;
   world__expect_init(w);
-  engine_schedule(w->engine, 0, PHASE_FAULT, "apply-manifests",
-                  apply_manifests, 0, 0, w);
+  engine_schedule(w->engine, 0, PHASE_FAULT, "apply-manifests", apply_manifests,
+                  0, 0, w);
   world__actions_schedule(w);
   start_components(w);
   return w;
@@ -260,7 +260,8 @@ void world_free(struct world *w)
   free(w);
 }
 
-/* --- the timeline ------------------------------------------------------------ */
+/* --- the timeline ------------------------------------------------------------
+ */
 
 static void add_line(struct world *w, struct timeline_entry t)
 {
@@ -270,8 +271,8 @@ static void add_line(struct world *w, struct timeline_entry t)
     snprintf(detail, sizeof(detail), "%s %s: %s",
              t.type == EVENT_WARNING ? "Warning" : "Normal", t.reason,
              t.message);
-    trace_line(&w->trace, engine_now(w->engine),
-               engine_current_seq(w->engine), "event", t.object, detail);
+    trace_line(&w->trace, engine_now(w->engine), engine_current_seq(w->engine),
+               "event", t.object, detail);
   }
 }
 
@@ -281,13 +282,13 @@ static void note_event(const struct event *ev, bool repeat, void *ctx)
   struct timeline_entry t = {
       .at = ev->last_timestamp,
       .type = ev->type,
-      .object = arena_printf(&w->arena, "%s/%s",
-                             obj_kind_name(ev->involved_kind),
-                             ev->involved_name),
+      .object =
+          arena_printf(&w->arena, "%s/%s", obj_kind_name(ev->involved_kind),
+                       ev->involved_name),
       .reason = ev->reason,
-      .message = repeat ? arena_printf(&w->arena, "%s (x%d)", ev->message,
-                                       ev->count)
-                        : ev->message,
+      .message =
+          repeat ? arena_printf(&w->arena, "%s (x%d)", ev->message, ev->count)
+                 : ev->message,
       .source = ev->source,
       /* Every occurrence is a line: a repeated event (client-go's
        * correlator bumps its count) says how many times so far. */
@@ -324,7 +325,8 @@ const struct timeline_entry *world_timeline(const struct world *w, size_t *nr)
   return w->timeline.v;
 }
 
-/* --- stability and the run loop -------------------------------------------- */
+/* --- stability and the run loop --------------------------------------------
+ */
 
 /*
  * Whether a write changes anything a person would call "the cluster is
@@ -364,8 +366,8 @@ static void on_write(enum watch_type t, const struct object *old,
     snprintf(obj, sizeof(obj), "%s/%s", obj_kind_name(o->kind), o->meta.name);
     char detail[64];
     snprintf(detail, sizeof(detail), "rv=%" PRIu64, o->meta.resource_version);
-    trace_line(&w->trace, engine_now(w->engine),
-               engine_current_seq(w->engine), names[t], obj, detail);
+    trace_line(&w->trace, engine_now(w->engine), engine_current_seq(w->engine),
+               names[t], obj, detail);
   }
   world__expect_write(w, t, old, now);
   world__actions_write(w, t, old, now);
@@ -411,7 +413,8 @@ uint64_t world_run(struct world *w)
   while (!w->stopped && engine_step(w->engine, until))
     props_after_event(w->props);
   if (!w->stopped && engine_now(w->engine) < until &&
-      (w->until != SIMTIME_NEVER || engine_next_time(w->engine) != SIMTIME_NEVER))
+      (w->until != SIMTIME_NEVER ||
+       engine_next_time(w->engine) != SIMTIME_NEVER))
     engine_advance(w->engine, until);
   w->end = engine_now(w->engine);
   props_at_end(w->props);
@@ -419,7 +422,8 @@ uint64_t world_run(struct world *w)
   return engine_executed(w->engine);
 }
 
-/* --- accessors ----------------------------------------------------------------- */
+/* --- accessors
+ * ----------------------------------------------------------------- */
 
 struct api *world_api(struct world *w)
 {

@@ -45,8 +45,7 @@ void world__expect_write(struct world *w, enum watch_type t,
                          const struct object *old, const struct object *now);
 void world__expect_event(struct world *w, const struct event *ev);
 void world__expect_finish(struct world *w);
-bool world__property_expected_violated(const struct world *w,
-                                       const char *name);
+bool world__property_expected_violated(const struct world *w, const char *name);
 
 void world__actions_schedule(struct world *w);
 void world__actions_write(struct world *w, enum watch_type t,

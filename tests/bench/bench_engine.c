@@ -129,11 +129,11 @@ static void bare_hold_event(struct bare_ev *ev, void *ctx)
 
   if (h->left) {
     h->left--;
-    bare_push(h->q, (struct bare_ev){
-                        .at = h->q->now + 1 + (int64_t)(lcg(&h->rng) % 1000),
-                        .fn = bare_hold_event,
-                        .subject = ev->subject,
-                        .ctx = h});
+    bare_push(h->q, (struct bare_ev){.at = h->q->now + 1 +
+                                           (int64_t)(lcg(&h->rng) % 1000),
+                                     .fn = bare_hold_event,
+                                     .subject = ev->subject,
+                                     .ctx = h});
   }
 }
 

@@ -17,8 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   struct diag d;
 
   memset(&d, 0, sizeof(d));
-  if (scenario_load_string(&s, "fuzz.yaml", (const char *)data, size, &d) ==
-      0)
+  if (scenario_load_string(&s, "fuzz.yaml", (const char *)data, size, &d) == 0)
     scenario_release(&s);
   else if (d.msg[0] == '\0')
     __builtin_trap(); /* an error must always say what was wrong */

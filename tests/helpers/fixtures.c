@@ -40,8 +40,8 @@ void fixture_init(struct fixture *f, int nodes, uint64_t seed)
   f->s.kubernetes_minor = 34;
   f->s.default_storage_class = "standard";
   timings_defaults(&f->s.timings, 34);
-  struct node_decl *nd = arena_calloc(&f->s.arena, (size_t)(nodes ? nodes : 1),
-                                      sizeof(*nd));
+  struct node_decl *nd =
+      arena_calloc(&f->s.arena, (size_t)(nodes ? nodes : 1), sizeof(*nd));
   for (int i = 0; i < nodes; i++) {
     struct kv *l = arena_calloc(&f->s.arena, 3, sizeof(*l));
     nd[i].name = arena_printf(&f->s.arena, "node-%d", i + 1);
@@ -61,8 +61,8 @@ void fixture_init(struct fixture *f, int nodes, uint64_t seed)
     o.u.node.cpu_allocatable_milli = nd[i].cpu_milli;
     o.u.node.memory_allocatable = nd[i].memory;
     o.u.node.pods_allocatable = nd[i].pods;
-    o.u.node.ready = (struct condition){.status = COND_TRUE,
-                                        .reason = "KubeletReady"};
+    o.u.node.ready =
+        (struct condition){.status = COND_TRUE, .reason = "KubeletReady"};
     fixture_create(f, &o);
   }
   f->s.nodes = nd;
