@@ -205,6 +205,9 @@ struct spod {
   simtime poll_at;
   bool waiting; /* on the waiting list */
   struct spod *wprev, *wnext;
+  uint64_t wseq; /* position on the waiting list (joined in this order) */
+  bool idle;     /* waiting, no poll armed: on the idle list */
+  struct spod *iprev, *inext;
   VEC(struct wait_item) wait;
 };
 
@@ -326,6 +329,10 @@ struct sched {
 
   /* the binding cycle */
   struct spod *wait_head, *wait_tail;
+  /* the waiting pods without a poll armed, in waiting-list order: only
+   * they can be woken (an armed poll is never later than a new one) */
+  struct spod *idle_head, *idle_tail;
+  uint64_t wseq;
   struct assumed_pv {
     const char *pv;
     uint64_t pod_uid;
@@ -1319,10 +1326,48 @@ static void cluster_event(struct sched *s, const struct cevent *ev)
 
 /* --- the binding-cycle wait list --- */
 
+static void idle_remove(struct sched *s, struct spod *p)
+{
+  if (!p->idle)
+    return;
+  if (p->iprev)
+    p->iprev->inext = p->inext;
+  else
+    s->idle_head = p->inext;
+  if (p->inext)
+    p->inext->iprev = p->iprev;
+  else
+    s->idle_tail = p->iprev;
+  p->iprev = p->inext = NULL;
+  p->idle = false;
+}
+
+/* A waiting pod whose poll ran without an answer: idle, in list order. */
+static void idle_add(struct sched *s, struct spod *p)
+{
+  struct spod *after = s->idle_tail;
+
+  SIM_ASSERT(p->waiting && !p->poll_handle && !p->idle);
+  while (after && after->wseq > p->wseq)
+    after = after->iprev;
+  p->iprev = after;
+  p->inext = after ? after->inext : s->idle_head;
+  if (p->inext)
+    p->inext->iprev = p;
+  else
+    s->idle_tail = p;
+  if (after)
+    after->inext = p;
+  else
+    s->idle_head = p;
+  p->idle = true;
+}
+
 static void wait_unlink(struct sched *s, struct spod *p)
 {
   if (!p->waiting)
     return;
+  idle_remove(s, p);
   if (p->wprev)
     p->wprev->wnext = p->wnext;
   else
@@ -2804,16 +2849,36 @@ static void wait_poke(struct sched *s, struct spod *p)
     return;
   if (p->poll_handle)
     engine_cancel(s->e, p->poll_handle);
+  idle_remove(s, p);
   p->poll_at = at;
   p->poll_handle =
       engine_schedule(s->e, at, PHASE_CONTROLLER, "scheduler.prebind-poll",
                       prebind_poll, p->uid, p->wait_gen, s);
 }
 
+/*
+ * Every waiting pod, in list order, gets its next poll armed. A pod with
+ * a poll armed keeps it (it is due no later than the next tick), so only
+ * the idle ones are walked.
+ */
 static void wait_poke_all(struct sched *s)
 {
-  for (struct spod *p = s->wait_head; p; p = p->wnext)
+  struct spod *p = s->idle_head, *next;
+
+#ifdef SIM_PARANOID
+  for (struct spod *q = s->wait_head; q; q = q->wnext) {
+    simtime k = (now_of(s) - q->wait_start + PREBIND_POLL_PERIOD - 1) /
+                PREBIND_POLL_PERIOD;
+    SIM_ASSERT(q->idle == !q->poll_handle);
+    SIM_ASSERT(!q->poll_handle ||
+               q->poll_at <=
+                   q->wait_start + (k < 1 ? 1 : k) * PREBIND_POLL_PERIOD);
+  }
+#endif
+  for (; p; p = next) {
+    next = p->inext;
     wait_poke(s, p);
+  }
 }
 
 /*
@@ -2922,6 +2987,8 @@ static void prebind_poll(struct engine *e, uint64_t uid, uint64_t gen,
     do_bind(s, p);
   else if (r < 0)
     prebind_fail(s, p, msg);
+  else if (p->waiting && !p->poll_handle)
+    idle_add(s, p); /* until the next cluster event */
 }
 
 static void prebind_timeout(struct engine *e, uint64_t uid, uint64_t gen,
@@ -2996,6 +3063,7 @@ static void bind_to(struct sched *s, struct spod *p, struct snode *n,
   p->wait_gen++;
   p->wait_start = now_of(s);
   p->waiting = true;
+  p->wseq = ++s->wseq;
   p->wnext = NULL;
   p->wprev = s->wait_tail;
   if (s->wait_tail)
