@@ -117,7 +117,20 @@ struct props {
   bool max_unavailable_gate;
   const struct scenario *scenario; /* props_set_scenario(), or NULL */
   VEC(struct prop_action) actions; /* props_note_action() */
+  /* the health history every ordering and update check reads (props_int.h):
+   * fed once per write, by the first check that asks */
+  struct prop_health health;
+  uint64_t write_seq, health_seq; /* writes seen; the last one fed */
 };
+
+struct prop_health *prop__shared_health(struct prop_ctx *c, bool *first)
+{
+  struct props *p = c->set;
+
+  *first = p->health_seq != p->write_seq;
+  p->health_seq = p->write_seq;
+  return &p->health;
+}
 
 static void on_write(enum watch_type t, const struct object *old,
                      const struct object *now, void *arg)
@@ -129,6 +142,7 @@ static void on_write(enum watch_type t, const struct object *old,
   if (k == KIND_EVENT || k == KIND_LEASE)
     return;
   p->dirty = true;
+  p->write_seq++;
   for (size_t i = 0; i < p->slots.nr; i++) {
     struct prop_slot *s = &p->slots.v[i];
     if (!s->prop->on_write)
@@ -198,6 +212,7 @@ void props_free(struct props *p)
   }
   free(p->slots.v);
   free(p->actions.v);
+  prop__health_free(&p->health);
   free(p);
 }
 

@@ -70,6 +70,9 @@ void strmap_del(struct strmap *m, const char *key);
  * Health history shared by the ordering and update checks: for every pod
  * of a set, since when it has been unhealthy (missing, terminating, not
  * Running and Ready); a healthy pod has no entry. Feed it every write.
+ * Every check feeds it the same writes, so the maps are the property
+ * set's, kept once (prop__shared_health); a check's struct prop_health is
+ * a handle on them, filled by its first prop_health_write.
  */
 struct prop_health {
   struct strmap *unhealthy_from; /* "ns/pod" -> time */
@@ -84,7 +87,12 @@ struct prop_health {
 void prop_health_write(struct prop_ctx *c, struct prop_health *h,
                        enum watch_type t, const struct object *old,
                        const struct object *now);
+/* Releases a handle (the maps belong to the property set). */
 void prop_health_release(struct prop_health *h);
+/* The set's history; *first: this write has not been fed to it yet. */
+struct prop_health *prop__shared_health(struct prop_ctx *c, bool *first);
+/* Frees the maps of the set's history (props_free). */
+void prop__health_free(struct prop_health *h);
 bool prop_healthy_now(const struct object *pod);
 
 /*

@@ -137,6 +137,11 @@ const char *prop_key(char *buf, size_t n, const char *ns, const char *name)
 
 void prop_health_release(struct prop_health *h)
 {
+  *h = (struct prop_health){0};
+}
+
+void prop__health_free(struct prop_health *h)
+{
   strmap_free(h->unhealthy_from);
   strmap_free(h->unavailable_from);
   strmap_free(h->max_ordinal);
@@ -148,12 +153,14 @@ bool prop_healthy_now(const struct object *pod)
   return pod && !meta_is_deleting(&pod->meta) && prop_running_ready(pod);
 }
 
-void prop_health_write(struct prop_ctx *c, struct prop_health *h,
+void prop_health_write(struct prop_ctx *c, struct prop_health *handle,
                        enum watch_type t, const struct object *old,
                        const struct object *now)
 {
   const struct object *o = now ? now : old;
   char key[320];
+  bool first;
+  struct prop_health *h = prop__shared_health(c, &first);
 
   if (!h->unhealthy_from) {
     h->unhealthy_from = strmap_new();
@@ -161,6 +168,9 @@ void prop_health_write(struct prop_ctx *c, struct prop_health *h,
     h->max_ordinal = strmap_new();
     h->spec_changed = strmap_new();
   }
+  *handle = *h;
+  if (!first)
+    return; /* another check fed this write already */
   prop_key(key, sizeof(key), o->meta.namespace_, o->meta.name);
   if (o->kind == KIND_STATEFULSET) {
     if (t == WATCH_MODIFIED && old->meta.generation != now->meta.generation)
