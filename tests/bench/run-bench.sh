@@ -7,7 +7,8 @@ out=$1
 echo "== $out/bench/bench_engine"
 "$out/bench/bench_engine"
 for b in "$out"/bench/bench_*; do
-  case "$b" in */bench_engine) continue ;; esac
+  case "$b" in */bench_engine | *.d | *.o) continue ;; esac
+  [ -x "$b" ] || continue
   echo "== $b"
   "$b"
 done
