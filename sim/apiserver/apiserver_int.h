@@ -25,6 +25,7 @@
  */
 struct api__tnode {
   const char *ns, *name; /* the key, cached: no object load per level */
+  uint64_t name8;        /* name's first 8 bytes, big-endian, 0-padded */
   const struct object *obj;
   struct api__tnode *left, *right;
   int height;

@@ -55,11 +55,31 @@ const char *api__namespace(enum obj_kind k, const char *ns)
 
 /* --- the tree ------------------------------------------------------------- */
 
-static int key_cmp(const char *ns, const char *name, const struct api__tnode *n)
+/*
+ * The first 8 bytes of s as a big-endian number, zero-padded: two names
+ * whose prefixes differ compare as strcmp would without reading either
+ * string (a descent then touches only its nodes).
+ */
+static uint64_t prefix8(const char *s)
 {
-  int c = strcmp(ns, n->ns);
+  uint64_t v = 0;
+  int i = 0;
 
-  return c ? c : strcmp(name, n->name);
+  for (; i < 8 && s[i]; i++)
+    v = v << 8 | (unsigned char)s[i];
+  return v << (8 * (8 - i));
+}
+
+static int key_cmp(const char *ns, const char *name, uint64_t name8,
+                   const struct api__tnode *n)
+{
+  int c = ns == n->ns ? 0 : strcmp(ns, n->ns);
+
+  if (c)
+    return c;
+  if (name8 != n->name8)
+    return name8 < n->name8 ? -1 : 1;
+  return name == n->name ? 0 : strcmp(name, n->name);
 }
 
 static uint64_t key_hash(const char *ns, const char *name)
@@ -131,8 +151,11 @@ static struct api__tnode *node_new(struct api__tree *t, struct api__pool *p,
     p->free_list = n->left;
   else
     n = arena_alloc(p->arena, sizeof(*n));
-  *n = (struct api__tnode){
-      .ns = o->meta.namespace_, .name = o->meta.name, .obj = o, .height = 1};
+  *n = (struct api__tnode){.ns = o->meta.namespace_,
+                           .name = o->meta.name,
+                           .name8 = prefix8(o->meta.name),
+                           .obj = o,
+                           .height = 1};
   u64map_put(&t->by_uid, o->meta.uid, (uint64_t)(uintptr_t)n);
   {
     uint64_t h = key_hash(n->ns, n->name);
@@ -169,8 +192,9 @@ static struct api__tnode *find(const struct api__tree *t, const char *ns,
   }
   n = t->root;
 
+  uint64_t name8 = prefix8(name);
   while (n) {
-    int c = key_cmp(ns, name, n);
+    int c = key_cmp(ns, name, name8, n);
     if (!c)
       return n;
     n = c < 0 ? n->left : n->right;
@@ -186,16 +210,17 @@ const struct object *api__tree_get(const struct api__tree *t, const char *ns,
   return n ? n->obj : NULL;
 }
 
-/* Inserts a key known to be absent. */
+/* Inserts a key known to be absent (name8: its prefix8). */
 static struct api__tnode *insert(struct api__tree *t, struct api__tnode *n,
-                                 struct api__pool *p, const struct object *o)
+                                 struct api__pool *p, const struct object *o,
+                                 uint64_t name8)
 {
   if (!n)
     return node_new(t, p, o);
-  if (key_cmp(o->meta.namespace_, o->meta.name, n) < 0)
-    n->left = insert(t, n->left, p, o);
+  if (key_cmp(o->meta.namespace_, o->meta.name, name8, n) < 0)
+    n->left = insert(t, n->left, p, o, name8);
   else
-    n->right = insert(t, n->right, p, o);
+    n->right = insert(t, n->right, p, o, name8);
   return balance(n);
 }
 
@@ -231,7 +256,7 @@ const struct object *api__tree_put(struct api__tree *t, struct api__pool *p,
     }
     return old;
   }
-  t->root = insert(t, t->root, p, o);
+  t->root = insert(t, t->root, p, o, prefix8(o->meta.name));
   t->nr++;
   return NULL;
 }
@@ -250,17 +275,18 @@ static struct api__tnode *take_min(struct api__tnode *n,
 
 static struct api__tnode *del(struct api__tree *t, struct api__tnode *n,
                               struct api__pool *p, const char *ns,
-                              const char *name, const struct object **gone)
+                              const char *name, uint64_t name8,
+                              const struct object **gone)
 {
   int c;
 
   if (!n)
     return NULL;
-  c = key_cmp(ns, name, n);
+  c = key_cmp(ns, name, name8, n);
   if (c < 0) {
-    n->left = del(t, n->left, p, ns, name, gone);
+    n->left = del(t, n->left, p, ns, name, name8, gone);
   } else if (c > 0) {
-    n->right = del(t, n->right, p, ns, name, gone);
+    n->right = del(t, n->right, p, ns, name, name8, gone);
   } else {
     struct api__tnode *l = n->left, *r = n->right, *min;
     uint64_t h = key_hash(n->ns, n->name), at;
@@ -284,7 +310,7 @@ const struct object *api__tree_del(struct api__tree *t, struct api__pool *p,
 {
   const struct object *gone = NULL;
 
-  t->root = del(t, t->root, p, ns, name, &gone);
+  t->root = del(t, t->root, p, ns, name, prefix8(name), &gone);
   if (gone) {
     t->nr--;
     u64map_del(&t->by_uid, gone->meta.uid);
