@@ -29,6 +29,7 @@
 #include "history.h"
 #include "props.h"
 #include "report.h"
+#include "report_int.h"
 
 /* --- text -------------------------------------------------------------------
  */
@@ -68,53 +69,6 @@ static void put_dur(FILE *f, simtime t)
 
   sim_format_duration(t, buf, sizeof(buf));
   fputs(buf, f);
-}
-
-/* kubectl's AGE column: "45s", "5m", "2m30s", "3h", "3h5m". */
-static void fmt_age(simtime age, char *buf, size_t n)
-{
-  int64_t s = age / 1000000;
-
-  if (s < 120)
-    snprintf(buf, n, "%" PRId64 "s", s);
-  else if (s < 600)
-    snprintf(buf, n, "%" PRId64 "m%" PRId64 "s", s / 60, s % 60);
-  else if (s < 3 * 3600)
-    snprintf(buf, n, "%" PRId64 "m", s / 60);
-  else if (s < 8 * 3600)
-    snprintf(buf, n, "%" PRId64 "h%" PRId64 "m", s / 3600, s / 60 % 60);
-  else
-    snprintf(buf, n, "%" PRId64 "h", s / 3600);
-}
-
-static void fmt_bytes(int64_t b, char *buf, size_t n)
-{
-  static const char *const units[] = {"", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};
-  int u = 0;
-
-  while (b >= 1024 && b % 1024 == 0 && u < 6) {
-    b /= 1024;
-    u++;
-  }
-  snprintf(buf, n, "%" PRId64 "%s", b, units[u]);
-}
-
-static void fmt_modes(unsigned m, char *buf, size_t n)
-{
-  static const struct {
-    unsigned bit;
-    const char *s;
-  } t[] = {{ACCESS_RWO, "RWO"},
-           {ACCESS_ROX, "ROX"},
-           {ACCESS_RWX, "RWX"},
-           {ACCESS_RWOP, "RWOP"}};
-  size_t used = 0;
-
-  buf[0] = '\0';
-  for (size_t i = 0; i < 4 && used < n; i++)
-    if (m & t[i].bit)
-      used += (size_t)snprintf(buf + used, n - used, "%s%s", used ? "," : "",
-                               t[i].s);
 }
 
 /* --- colours and style
@@ -923,46 +877,6 @@ static void put_verdicts(FILE *f, struct world *w)
   fputs("</table>\n", f);
 }
 
-static void describe_expect(const struct expectation *e, char *buf, size_t n)
-{
-  static const char *const targets[] = {"statefulSet", "pod",      "pvc",  "pv",
-                                        "node",        "property", "event"};
-  size_t used = 0;
-
-  if (e->target == EXPECT_PROPERTY) {
-    snprintf(buf, n, "property %s %s", e->name,
-             e->violated ? "violated" : "holds");
-    return;
-  }
-  if (e->target == EXPECT_EVENT)
-    used += (size_t)snprintf(
-        buf, n, "event %s%s%s", e->event_reason ? e->event_reason : "*",
-        e->event_object ? " on " : "", e->event_object ? e->event_object : "");
-  else
-    used += (size_t)snprintf(buf, n, "%s %s", targets[e->target],
-                             e->name ? e->name : "");
-  if (used < n && e->becomes != WHEN_NONE)
-    used += (size_t)snprintf(buf + used, n - used, " becomes %s",
-                             when_state_name(e->becomes));
-  if (used < n && e->never) {
-    used += (size_t)snprintf(buf + used, n - used, " never");
-  } else if (used < n && e->at_end) {
-    used += (size_t)snprintf(buf + used, n - used, " at end");
-  } else if (used < n && e->at != SIMTIME_NEVER) {
-    char at[32];
-    sim_format_duration(e->at, at, sizeof(at));
-    used += (size_t)snprintf(buf + used, n - used, " at %s", at);
-    if (used < n && e->tolerance) {
-      char tol[32];
-      sim_format_duration(e->tolerance, tol, sizeof(tol));
-      used += (size_t)snprintf(buf + used, n - used, " +/-%s", tol);
-    }
-  }
-  for (size_t i = 0; i < e->checks_nr && used < n; i++)
-    used += (size_t)snprintf(buf + used, n - used, "%s%s=%s", i ? ", " : ": ",
-                             e->checks[i].field, e->checks[i].value);
-}
-
 static void put_expectations(FILE *f, struct world *w)
 {
   size_t nr;
@@ -978,7 +892,7 @@ static void put_expectations(FILE *f, struct world *w)
         f);
   for (size_t i = 0; i < nr; i++) {
     char what[512];
-    describe_expect(r[i].e, what, sizeof(what));
+    report__describe_expect(r[i].e, what, sizeof(what));
     fprintf(f, "<tr><td class=\"%s\">%s</td><td class=\"mono\">",
             r[i].met ? "pass" : "fail", r[i].met ? "MET" : "UNMET");
     esc(f, r[i].e->pos.file);
@@ -1060,7 +974,7 @@ static void td_age(struct tab *c, const struct object *o)
 {
   char age[32];
 
-  fmt_age(c->now - o->meta.creation_timestamp, age, sizeof(age));
+  report__fmt_age(c->now - o->meta.creation_timestamp, age, sizeof(age));
   td(c->f, age);
 }
 
@@ -1114,8 +1028,8 @@ static bool tab_pvc(const struct object *o, void *arg)
   char cap[32] = "", modes[32] = "";
 
   if (v->status.phase == PVC_BOUND) {
-    fmt_bytes(v->status.capacity_bytes, cap, sizeof(cap));
-    fmt_modes(v->status.access_modes, modes, sizeof(modes));
+    report__fmt_bytes(v->status.capacity_bytes, cap, sizeof(cap));
+    report__fmt_modes(v->status.access_modes, modes, sizeof(modes));
   }
   fputs("<tr>", c->f);
   td(c->f, o->meta.name);
@@ -1139,8 +1053,8 @@ static bool tab_pv(const struct object *o, void *arg)
   static const char *const reclaim[] = {"Retain", "Delete", "Recycle"};
   char cap[32], modes[32], claim[300] = "";
 
-  fmt_bytes(v->spec.capacity_bytes, cap, sizeof(cap));
-  fmt_modes(v->spec.access_modes, modes, sizeof(modes));
+  report__fmt_bytes(v->spec.capacity_bytes, cap, sizeof(cap));
+  report__fmt_modes(v->spec.access_modes, modes, sizeof(modes));
   if (v->spec.claim_ref.name)
     snprintf(claim, sizeof(claim), "%s/%s",
              v->spec.claim_ref.namespace_ ? v->spec.claim_ref.namespace_

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "report.h"
+#include "report_int.h"
 #include "trace.h"
 
 static void fmt_time(simtime t, char *buf, size_t n)
@@ -15,7 +16,7 @@ static void fmt_time(simtime t, char *buf, size_t n)
 }
 
 /* kubectl's AGE column: "45s", "5m", "2m30s", "3h", "3h5m". */
-static void fmt_age(simtime age, char *buf, size_t n)
+void report__fmt_age(simtime age, char *buf, size_t n)
 {
   int64_t s = age / 1000000;
 
@@ -31,7 +32,7 @@ static void fmt_age(simtime age, char *buf, size_t n)
     snprintf(buf, n, "%" PRId64 "h", s / 3600);
 }
 
-static void fmt_bytes(int64_t b, char *buf, size_t n)
+void report__fmt_bytes(int64_t b, char *buf, size_t n)
 {
   static const char *const units[] = {"", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"};
   int u = 0;
@@ -43,7 +44,7 @@ static void fmt_bytes(int64_t b, char *buf, size_t n)
   snprintf(buf, n, "%" PRId64 "%s", b, units[u]);
 }
 
-static void fmt_modes(unsigned m, char *buf, size_t n)
+void report__fmt_modes(unsigned m, char *buf, size_t n)
 {
   static const struct {
     unsigned bit;
@@ -55,7 +56,7 @@ static void fmt_modes(unsigned m, char *buf, size_t n)
   size_t used = 0;
 
   buf[0] = '\0';
-  for (size_t i = 0; i < 4; i++)
+  for (size_t i = 0; i < 4 && used < n; i++)
     if (m & t[i].bit)
       used += (size_t)snprintf(buf + used, n - used, "%s%s", used ? "," : "",
                                t[i].s);
@@ -84,7 +85,7 @@ static bool print_sts(const struct object *o, void *arg)
   snprintf(ready, sizeof(ready), "%d/%d", o->u.sts.status.ready_replicas,
            o->u.sts.spec.replicas);
   snprintf(name, sizeof(name), "statefulset.apps/%s", o->meta.name);
-  fmt_age(c->now - o->meta.creation_timestamp, age, sizeof(age));
+  report__fmt_age(c->now - o->meta.creation_timestamp, age, sizeof(age));
   fprintf(c->f, "%-32s %-7s %-10s %s\n", name, ready, age,
           o->u.sts.status.update_revision ? o->u.sts.status.update_revision
                                           : "<none>");
@@ -109,7 +110,7 @@ static bool print_pod(const struct object *o, void *arg)
   }
   snprintf(ready, sizeof(ready), "%d/%zu", nready, p->spec.containers_nr);
   snprintf(name, sizeof(name), "pod/%s", o->meta.name);
-  fmt_age(c->now - o->meta.creation_timestamp, age, sizeof(age));
+  report__fmt_age(c->now - o->meta.creation_timestamp, age, sizeof(age));
   fprintf(c->f, "%-24s %-7s %-18s %-9d %-8s %-15s %s\n", name, ready,
           world_pod_status_column(o), restarts, age,
           p->status.pod_ip ? p->status.pod_ip : "<none>",
@@ -129,11 +130,11 @@ static bool print_pvc(const struct object *o, void *arg)
     c->header = true;
   }
   if (v->status.phase == PVC_BOUND) {
-    fmt_bytes(v->status.capacity_bytes, cap, sizeof(cap));
-    fmt_modes(v->status.access_modes, modes, sizeof(modes));
+    report__fmt_bytes(v->status.capacity_bytes, cap, sizeof(cap));
+    report__fmt_modes(v->status.access_modes, modes, sizeof(modes));
   }
   snprintf(name, sizeof(name), "persistentvolumeclaim/%s", o->meta.name);
-  fmt_age(c->now - o->meta.creation_timestamp, age, sizeof(age));
+  report__fmt_age(c->now - o->meta.creation_timestamp, age, sizeof(age));
   fprintf(c->f, "%-40s %-11s %-24s %-9s %-13s %-13s %s\n", name,
           meta_is_deleting(&o->meta) ? "Terminating"
                                      : pvc_phase_name(v->status.phase),
@@ -158,15 +159,15 @@ static bool print_pv(const struct object *o, void *arg)
             "STORAGECLASS", "AGE");
     c->header = true;
   }
-  fmt_bytes(v->spec.capacity_bytes, cap, sizeof(cap));
-  fmt_modes(v->spec.access_modes, modes, sizeof(modes));
+  report__fmt_bytes(v->spec.capacity_bytes, cap, sizeof(cap));
+  report__fmt_modes(v->spec.access_modes, modes, sizeof(modes));
   if (v->spec.claim_ref.name)
     snprintf(claim, sizeof(claim), "%s/%s",
              v->spec.claim_ref.namespace_ ? v->spec.claim_ref.namespace_
                                           : "default",
              v->spec.claim_ref.name);
   snprintf(name, sizeof(name), "persistentvolume/%s", o->meta.name);
-  fmt_age(c->now - o->meta.creation_timestamp, age, sizeof(age));
+  report__fmt_age(c->now - o->meta.creation_timestamp, age, sizeof(age));
   fprintf(c->f, "%-36s %-9s %-13s %-15s %-10s %-28s %-13s %s\n", name, cap,
           modes, reclaim[v->spec.reclaim_policy],
           pv_phase_name(v->status.phase), claim,
@@ -194,7 +195,7 @@ static bool print_node(const struct object *o, void *arg)
                                             : "Unknown",
            nd->unschedulable ? ",SchedulingDisabled" : "");
   snprintf(name, sizeof(name), "node/%s", o->meta.name);
-  fmt_age(c->now - o->meta.creation_timestamp, age, sizeof(age));
+  report__fmt_age(c->now - o->meta.creation_timestamp, age, sizeof(age));
   fprintf(c->f, "%-24s %-34s %-8s %s\n", name, status, age,
           zone ? zone : "<none>");
   return true;
@@ -262,15 +263,12 @@ static void print_verdicts(FILE *f, struct world *w)
   }
 }
 
-static void describe_expect(const struct expectation *e, char *buf, size_t n)
+void report__describe_expect(const struct expectation *e, char *buf, size_t n)
 {
   static const char *const targets[] = {"statefulSet", "pod",      "pvc",  "pv",
                                         "node",        "property", "event"};
-  char at[32] = "";
   size_t used = 0;
 
-  if (e->at != SIMTIME_NEVER)
-    fmt_time(e->at, at, sizeof(at));
   if (e->target == EXPECT_PROPERTY) {
     snprintf(buf, n, "property %s %s", e->name,
              e->violated ? "violated" : "holds");
@@ -281,19 +279,22 @@ static void describe_expect(const struct expectation *e, char *buf, size_t n)
         buf, n, "event %s%s%s", e->event_reason ? e->event_reason : "*",
         e->event_object ? " on " : "", e->event_object ? e->event_object : "");
   else
-    used += (size_t)snprintf(buf, n, "%s %s", targets[e->target], e->name);
+    used += (size_t)snprintf(buf, n, "%s %s", targets[e->target],
+                             e->name ? e->name : "");
   if (used < n && e->becomes != WHEN_NONE)
     used += (size_t)snprintf(buf + used, n - used, " becomes %s",
                              when_state_name(e->becomes));
-  if (used < n && e->never)
+  if (used < n && e->never) {
     used += (size_t)snprintf(buf + used, n - used, " never");
-  else if (used < n && e->at_end)
+  } else if (used < n && e->at_end) {
     used += (size_t)snprintf(buf + used, n - used, " at end");
-  else if (used < n && *at) {
+  } else if (used < n && e->at != SIMTIME_NEVER) {
+    char at[32];
+    sim_format_duration(e->at, at, sizeof(at));
     used += (size_t)snprintf(buf + used, n - used, " at %s", at);
     if (used < n && e->tolerance) {
       char tol[32];
-      fmt_time(e->tolerance, tol, sizeof(tol));
+      sim_format_duration(e->tolerance, tol, sizeof(tol));
       used += (size_t)snprintf(buf + used, n - used, " +/-%s", tol);
     }
   }
@@ -314,7 +315,7 @@ static void print_expectations(FILE *f, struct world *w, bool only_unmet)
     char what[512];
     if (only_unmet && r[i].met)
       continue;
-    describe_expect(r[i].e, what, sizeof(what));
+    report__describe_expect(r[i].e, what, sizeof(what));
     fprintf(f, "  %s  %s:%d: %s", r[i].met ? "MET  " : "UNMET",
             r[i].e->pos.file, r[i].e->pos.line, what);
     if (!r[i].met || r[i].e->becomes != WHEN_NONE ||
@@ -569,7 +570,7 @@ static void json_expectations(FILE *f, struct world *w)
   fputs(",\n  \"expectations\": [", f);
   for (size_t i = 0; i < nr; i++) {
     char what[512];
-    describe_expect(r[i].e, what, sizeof(what));
+    report__describe_expect(r[i].e, what, sizeof(what));
     fprintf(f, "%s\n    {\"line\": %d, \"what\": ", i ? "," : "",
             r[i].e->pos.line);
     js(f, what);
