@@ -16,85 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fixtures.h"
+#include "kl_fixture.h"
 
 #define GiB (INT64_C(1) << 30)
-#define MAX_REQS 8192
 
-struct req {
-  simtime at;
-  char who[40];
-  char verb[16];
-  enum obj_kind kind;
-  char name[64];
-  enum api_status st;
-  bool changed;
-};
-
-struct t {
-  struct fixture f;
-  void *ks;
-  struct req reqs[MAX_REQS];
-  size_t reqs_nr;
-};
-
-static int setup(void **state)
-{
-  struct t *t = calloc(1, sizeof(*t));
-
-  fixture_init(&t->f, 2, 1);
-  *state = t;
-  return 0;
-}
-
-static int teardown(void **state)
-{
-  struct t *t = *state;
-
-  kubelets_stop(t->ks);
-  fixture_release(&t->f);
-  free(t);
-  return 0;
-}
-
-static void on_request(const char *who, const char *verb, enum obj_kind kind,
-                       const char *ns, const char *name, enum api_status status,
-                       bool changed, void *ctx)
-{
-  struct t *t = ctx;
-  struct req *r;
-
-  (void)ns;
-  if (t->reqs_nr == MAX_REQS)
-    return;
-  r = &t->reqs[t->reqs_nr++];
-  r->at = engine_now(t->f.engine);
-  snprintf(r->who, sizeof(r->who), "%s", who ? who : "");
-  snprintf(r->verb, sizeof(r->verb), "%s", verb);
-  r->kind = kind;
-  snprintf(r->name, sizeof(r->name), "%s", name ? name : "");
-  r->st = status;
-  r->changed = changed;
-}
-
-/* Starts the kubelets (after the test adjusted the scenario). */
-static void start(struct t *t)
-{
-  api_add_request_hook(t->f.api, on_request, t);
-  t->ks = kubelets_start(&t->f.env);
-}
-
-static void run(struct t *t, simtime until)
-{
-  fixture_run(&t->f, until);
-}
-
-static const struct object *pod(struct t *t, const char *name)
-{
-  return fixture_get(&t->f, KIND_POD, name);
-}
-
-static struct container *container(struct t *t, const char *name,
+static struct container *container(struct kl_fixture *t, const char *name,
                                    const char *image)
 {
   struct container *c = arena_calloc(&t->f.s.arena, 1, sizeof(*c));
@@ -115,9 +41,9 @@ static struct probe probe(int delay, int period, int success, int failure)
 }
 
 /* A pod bound to node (NULL: unbound) with one container "app". */
-static struct object pod_spec(struct t *t, const char *name, const char *node,
-                              const char *claim, const char *image,
-                              const struct probe *readiness)
+static struct object pod_spec(struct kl_fixture *t, const char *name,
+                              const char *node, const char *claim,
+                              const char *image, const struct probe *readiness)
 {
   struct object o = fixture_pod(&t->f, name, claim);
   struct container *c = container(t, "app", image);
@@ -132,7 +58,7 @@ static struct object pod_spec(struct t *t, const char *name, const char *node,
   return o;
 }
 
-static const struct object *create_pod(struct t *t, const char *name,
+static const struct object *create_pod(struct kl_fixture *t, const char *name,
                                        const char *node, const char *claim,
                                        const char *image,
                                        const struct probe *readiness)
@@ -141,7 +67,7 @@ static const struct object *create_pod(struct t *t, const char *name,
   return fixture_create(&t->f, &o);
 }
 
-static void add_image(struct t *t, const char *image, bool crashes,
+static void add_image(struct kl_fixture *t, const char *image, bool crashes,
                       bool never_ready, simtime startup)
 {
   size_t nr = t->f.s.images_nr;
@@ -159,8 +85,8 @@ static void add_image(struct t *t, const char *image, bool crashes,
 
 /* A claim bound to a PV of the given source, as the PV controller would
  * leave them. Returns the PV name. */
-static const char *bound_claim(struct t *t, const char *claim, const char *pv,
-                               enum pv_source src)
+static const char *bound_claim(struct kl_fixture *t, const char *claim,
+                               const char *pv, enum pv_source src)
 {
   struct object c = fixture_pvc(&t->f, claim, "", GiB);
   const struct object *pc = fixture_create(&t->f, &c), *out = NULL;
@@ -188,7 +114,7 @@ static const char *bound_claim(struct t *t, const char *claim, const char *pv,
 
 /* The i-th (0-based) kubelet event with this reason about pod name, or
  * NULL. */
-static const struct event *event(struct t *t, const char *name,
+static const struct event *event(struct kl_fixture *t, const char *name,
                                  const char *reason, int i)
 {
   size_t nr;
@@ -203,7 +129,7 @@ static const struct event *event(struct t *t, const char *name,
   return NULL;
 }
 
-static int events(struct t *t, const char *name, const char *reason)
+static int events(struct kl_fixture *t, const char *name, const char *reason)
 {
   int n = 0;
 
@@ -212,28 +138,28 @@ static int events(struct t *t, const char *name, const char *reason)
   return n;
 }
 
-static simtime event_at(struct t *t, const char *name, const char *reason,
-                        int i)
+static simtime event_at(struct kl_fixture *t, const char *name,
+                        const char *reason, int i)
 {
   const struct event *e = event(t, name, reason, i);
   return e ? e->last_timestamp : SIMTIME_NEVER;
 }
 
-static const char *event_msg(struct t *t, const char *name, const char *reason,
-                             int i)
+static const char *event_msg(struct kl_fixture *t, const char *name,
+                             const char *reason, int i)
 {
   const struct event *e = event(t, name, reason, i);
   return e ? e->message : "";
 }
 
 /* Requests by who on kind that changed the store (verb NULL = any). */
-static int changes(struct t *t, const char *who, enum obj_kind kind,
+static int changes(struct kl_fixture *t, const char *who, enum obj_kind kind,
                    const char *name, const char *verb, simtime from, simtime to)
 {
   int n = 0;
 
   for (size_t i = 0; i < t->reqs_nr; i++) {
-    const struct req *r = &t->reqs[i];
+    const struct kl_req *r = &t->reqs[i];
     if (r->at < from || r->at > to || r->kind != kind || !r->changed ||
         strcmp(r->who, who) || (name && strcmp(r->name, name)) ||
         (verb && strcmp(r->verb, verb)))
@@ -255,7 +181,7 @@ static bool set_attached(struct object *o, void *ctx)
 }
 
 /* The test plays the attach/detach controller. */
-static void attach(struct t *t, const char *node, const char **names)
+static void attach(struct kl_fixture *t, const char *node, const char **names)
 {
   assert_int_equal(api_patch(t->f.api, "attachdetach-controller", KIND_NODE, "",
                              node, 0, set_attached, names, NULL),
@@ -274,17 +200,17 @@ static bool str_list_has(const struct str_list *l, const char *s)
 
 static void bound_pod_without_volumes_becomes_running_and_ready(void **state)
 {
-  struct t *t = *state;
+  struct kl_fixture *t = *state;
   const struct object *p;
   const struct truth_pod *tp;
   uint64_t uid;
 
-  start(t);
+  kl_start(t);
   uid = create_pod(t, "web-0", "node-1", NULL, "registry.example/app:1", NULL)
             ->meta.uid;
-  run(t, SIM_SEC(60));
+  kl_run(t, SIM_SEC(60));
 
-  p = pod(t, "web-0");
+  p = kl_pod(t, "web-0");
   assert_int_equal(p->u.pod.status.phase, POD_RUNNING);
   assert_int_equal(p->u.pod.status.ready.status, COND_TRUE);
   assert_int_equal(p->u.pod.status.containers_ready.status, COND_TRUE);
@@ -334,13 +260,13 @@ static void bound_pod_without_volumes_becomes_running_and_ready(void **state)
 static void
 pod_is_pending_container_creating_until_its_container_starts(void **state)
 {
-  struct t *t = *state;
+  struct kl_fixture *t = *state;
   const struct object *p;
 
-  start(t);
+  kl_start(t);
   create_pod(t, "web-0", "node-1", NULL, "registry.example/app:1", NULL);
-  run(t, SIM_MS(6));
-  p = pod(t, "web-0");
+  kl_run(t, SIM_MS(6));
+  p = kl_pod(t, "web-0");
   assert_int_equal(p->u.pod.status.phase, POD_PENDING);
   assert_int_equal(p->u.pod.status.ready.status, COND_FALSE);
   assert_string_equal(p->u.pod.status.ready.reason, "ContainersNotReady");
@@ -354,14 +280,14 @@ pod_is_pending_container_creating_until_its_container_starts(void **state)
 
 static void second_pod_on_the_node_finds_its_image_already_present(void **state)
 {
-  struct t *t = *state;
+  struct kl_fixture *t = *state;
 
-  start(t);
+  kl_start(t);
   create_pod(t, "web-0", "node-1", NULL, "registry.example/app:1", NULL);
-  run(t, SIM_SEC(60));
+  kl_run(t, SIM_SEC(60));
   create_pod(t, "web-1", "node-1", NULL, "registry.example/app:1", NULL);
   create_pod(t, "web-2", "node-2", NULL, "registry.example/app:1", NULL);
-  run(t, SIM_SEC(120));
+  kl_run(t, SIM_SEC(120));
 
   assert_int_equal(events(t, "web-1", "Pulling"), 0);
   assert_string_equal(
@@ -369,32 +295,32 @@ static void second_pod_on_the_node_finds_its_image_already_present(void **state)
       "Container image \"registry.example/app:1\" already present on machine");
   /* Images are per node: node-2 pulls its own. */
   assert_int_equal(events(t, "web-2", "Pulling"), 1);
-  assert_int_equal(pod(t, "web-1")->u.pod.status.phase, POD_RUNNING);
+  assert_int_equal(kl_pod(t, "web-1")->u.pod.status.phase, POD_RUNNING);
 }
 
 static void latest_tag_is_pulled_every_time(void **state)
 {
-  struct t *t = *state;
+  struct kl_fixture *t = *state;
 
-  start(t);
+  kl_start(t);
   create_pod(t, "a", "node-1", NULL, "registry.example/app:latest", NULL);
-  run(t, SIM_SEC(60));
+  kl_run(t, SIM_SEC(60));
   create_pod(t, "b", "node-1", NULL, "registry.example/app:latest", NULL);
   create_pod(t, "c", "node-1", NULL, "registry.example/app", NULL);
-  run(t, SIM_SEC(120));
+  kl_run(t, SIM_SEC(120));
   assert_int_equal(events(t, "b", "Pulling"), 1);
   assert_int_equal(events(t, "c", "Pulling"), 1);
 }
 
 static void image_pulls_on_a_node_are_serialized(void **state)
 {
-  struct t *t = *state;
+  struct kl_fixture *t = *state;
   simtime a, b;
 
-  start(t);
+  kl_start(t);
   create_pod(t, "a", "node-1", NULL, "registry.example/a:1", NULL);
   create_pod(t, "b", "node-1", NULL, "registry.example/b:1", NULL);
-  run(t, SIM_SEC(120));
+  kl_run(t, SIM_SEC(120));
   a = event_at(t, "a", "Pulled", 0);
   b = event_at(t, "b", "Pulled", 0);
   assert_true(a != SIMTIME_NEVER && b != SIMTIME_NEVER);
@@ -405,25 +331,25 @@ static void image_pulls_on_a_node_are_serialized(void **state)
 
 static void init_containers_run_first_and_initialize_the_pod(void **state)
 {
-  struct t *t = *state;
+  struct kl_fixture *t = *state;
   struct object o =
       pod_spec(t, "web-0", "node-1", NULL, "registry.example/app:1", NULL);
   const struct object *p;
 
   o.u.pod.spec.init_containers = container(t, "init", "registry.example/i:1");
   o.u.pod.spec.init_containers_nr = 1;
-  start(t);
+  kl_start(t);
   fixture_create(&t->f, &o);
-  run(t, SIM_MS(6));
-  p = pod(t, "web-0");
+  kl_run(t, SIM_MS(6));
+  p = kl_pod(t, "web-0");
   assert_int_equal(p->u.pod.status.initialized.status, COND_FALSE);
   assert_string_equal(p->u.pod.status.initialized.reason,
                       "ContainersNotInitialized");
   assert_string_equal(p->u.pod.status.initialized.message,
                       "containers with incomplete status: [init]");
   assert_string_equal(p->u.pod.status.containers[0].reason, "PodInitializing");
-  run(t, SIM_SEC(90));
-  p = pod(t, "web-0");
+  kl_run(t, SIM_SEC(90));
+  p = kl_pod(t, "web-0");
   assert_int_equal(p->u.pod.status.initialized.status, COND_TRUE);
   assert_int_equal(p->u.pod.status.phase, POD_RUNNING);
   assert_string_equal(event_msg(t, "web-0", "Started", 0),
@@ -438,16 +364,16 @@ static void init_containers_run_first_and_initialize_the_pod(void **state)
 
 static void pod_that_does_not_fit_is_rejected_at_admission(void **state)
 {
-  struct t *t = *state;
+  struct kl_fixture *t = *state;
   struct object o =
       pod_spec(t, "big", "node-1", NULL, "registry.example/app:1", NULL);
   const struct object *p;
 
   ((struct container *)o.u.pod.spec.containers)->cpu_request_milli = 5000;
-  start(t);
+  kl_start(t);
   fixture_create(&t->f, &o);
-  run(t, SIM_SEC(30));
-  p = pod(t, "big");
+  kl_run(t, SIM_SEC(30));
+  p = kl_pod(t, "big");
   assert_int_equal(p->u.pod.status.phase, POD_FAILED);
   assert_string_equal(p->u.pod.status.reason, "OutOfcpu");
   assert_string_equal(p->u.pod.status.message,
@@ -462,7 +388,7 @@ static void pod_that_does_not_fit_is_rejected_at_admission(void **state)
 
 static void pod_not_tolerating_a_no_execute_taint_is_rejected(void **state)
 {
-  struct t *t = *state;
+  struct kl_fixture *t = *state;
   struct object n = *fixture_get(&t->f, KIND_NODE, "node-1");
   struct taint *x = arena_calloc(&t->f.s.arena, 1, sizeof(*x));
 
@@ -473,11 +399,11 @@ static void pod_not_tolerating_a_no_execute_taint_is_rejected(void **state)
   n.u.node.taints = x;
   n.u.node.taints_nr = 1;
   assert_int_equal(api_update(t->f.api, "kubectl", &n, NULL), API_OK);
-  start(t);
-  run(t, SIM_SEC(1));
+  kl_start(t);
+  kl_run(t, SIM_SEC(1));
   create_pod(t, "web-0", "node-1", NULL, "registry.example/app:1", NULL);
-  run(t, SIM_SEC(30));
-  assert_int_equal(pod(t, "web-0")->u.pod.status.phase, POD_FAILED);
+  kl_run(t, SIM_SEC(30));
+  assert_int_equal(kl_pod(t, "web-0")->u.pod.status.phase, POD_FAILED);
   assert_string_equal(event_msg(t, "web-0", "TaintToleration", 0),
                       "Predicate TaintToleration failed: node(s) had taints "
                       "that the pod didn't tolerate");
@@ -487,18 +413,18 @@ static void pod_not_tolerating_a_no_execute_taint_is_rejected(void **state)
 
 static void claim_on_a_hostpath_volume_is_mounted_and_written(void **state)
 {
-  struct t *t = *state;
+  struct kl_fixture *t = *state;
   const struct truth_volume *tv;
   uint64_t uid;
 
-  start(t);
+  kl_start(t);
   bound_claim(t, "data-web-0", "pv-1", PVSRC_HOSTPATH);
   uid = create_pod(t, "web-0", "node-1", "data-web-0", "registry.example/app:1",
                    NULL)
             ->meta.uid;
-  run(t, SIM_SEC(60));
+  kl_run(t, SIM_SEC(60));
 
-  assert_int_equal(pod(t, "web-0")->u.pod.status.phase, POD_RUNNING);
+  assert_int_equal(kl_pod(t, "web-0")->u.pod.status.phase, POD_RUNNING);
   assert_int_equal(truth_mounts(t->f.truth, "pv-1", "node-1"), 1);
   tv = truth_volume(t->f.truth, "pv-1");
   assert_non_null(tv);
@@ -506,7 +432,7 @@ static void claim_on_a_hostpath_volume_is_mounted_and_written(void **state)
   assert_string_equal(tv->writers[0].pod, "web-0");
   assert_int_equal(tv->writers[0].uid, uid);
   assert_int_equal(tv->writers[0].since,
-                   pod(t, "web-0")->u.pod.status.containers[0].started_at);
+                   kl_pod(t, "web-0")->u.pod.status.containers[0].started_at);
   /* hostPath is not attachable: never reported in use */
   assert_int_equal(
       fixture_get(&t->f, KIND_NODE, "node-1")->u.node.volumes_in_use.nr, 0);
@@ -514,15 +440,15 @@ static void claim_on_a_hostpath_volume_is_mounted_and_written(void **state)
 
 static void pod_waits_for_its_claim_to_be_bound(void **state)
 {
-  struct t *t = *state;
+  struct kl_fixture *t = *state;
   struct object c = fixture_pvc(&t->f, "data", "", GiB);
   const struct object *pc, *out = NULL;
 
-  start(t);
+  kl_start(t);
   pc = fixture_create(&t->f, &c);
   create_pod(t, "web-0", "node-1", "data", "registry.example/app:1", NULL);
-  run(t, SIM_SEC(60));
-  assert_int_equal(pod(t, "web-0")->u.pod.status.phase, POD_PENDING);
+  kl_run(t, SIM_SEC(60));
+  assert_int_equal(kl_pod(t, "web-0")->u.pod.status.phase, POD_PENDING);
   assert_int_equal(events(t, "web-0", "Pulling"), 0);
 
   /* The PV controller binds it at 60 s. */
@@ -535,8 +461,8 @@ static void pod_waits_for_its_claim_to_be_bound(void **state)
   struct object c3 = *out;
   c3.u.pvc.status.phase = PVC_BOUND;
   assert_int_equal(api_update_status(t->f.api, "pv", &c3, NULL), API_OK);
-  run(t, SIM_SEC(120));
-  assert_int_equal(pod(t, "web-0")->u.pod.status.phase, POD_RUNNING);
+  kl_run(t, SIM_SEC(120));
+  assert_int_equal(kl_pod(t, "web-0")->u.pod.status.phase, POD_RUNNING);
   assert_true(event_at(t, "web-0", "Pulling", 0) > SIM_SEC(60));
   assert_int_equal(truth_mounts(t->f.truth, "pv-1", "node-1"), 1);
 }
@@ -546,22 +472,22 @@ static void pod_waits_for_its_claim_to_be_bound(void **state)
 static void
 attachable_volume_waits_for_volumes_attached_and_in_use(void **state)
 {
-  struct t *t = *state;
+  struct kl_fixture *t = *state;
   const struct object *node;
   const char *attached[] = {CSI_NAME, NULL};
   simtime in_use_at = SIMTIME_NEVER;
 
-  start(t);
+  kl_start(t);
   bound_claim(t, "data-web-0", "pv-1", PVSRC_CSI);
   create_pod(t, "web-0", "node-1", "data-web-0", "registry.example/app:1",
              NULL);
-  run(t, SIM_SEC(40));
+  kl_run(t, SIM_SEC(40));
 
   /* Reported in use at a node status tick, not mounted: not attached. */
   node = fixture_get(&t->f, KIND_NODE, "node-1");
   assert_true(str_list_has(&node->u.node.volumes_in_use, CSI_NAME));
   assert_int_equal(truth_mounts(t->f.truth, "pv-1", "node-1"), 0);
-  assert_int_equal(pod(t, "web-0")->u.pod.status.phase, POD_PENDING);
+  assert_int_equal(kl_pod(t, "web-0")->u.pod.status.phase, POD_PENDING);
   for (size_t i = 0; i < t->reqs_nr; i++)
     if (t->reqs[i].kind == KIND_NODE && !strcmp(t->reqs[i].who, "kubelet") &&
         t->reqs[i].changed && !strcmp(t->reqs[i].name, "node-1") &&
@@ -573,9 +499,9 @@ attachable_volume_waits_for_volumes_attached_and_in_use(void **state)
 
   /* The attach/detach controller attaches it at 40 s. */
   attach(t, "node-1", attached);
-  run(t, SIM_SEC(90));
+  kl_run(t, SIM_SEC(90));
   assert_int_equal(truth_mounts(t->f.truth, "pv-1", "node-1"), 1);
-  assert_int_equal(pod(t, "web-0")->u.pod.status.phase, POD_RUNNING);
+  assert_int_equal(kl_pod(t, "web-0")->u.pod.status.phase, POD_RUNNING);
   assert_true(event_at(t, "web-0", "Pulling", 0) > SIM_SEC(40));
   assert_int_equal(truth_volume(t->f.truth, "pv-1")->writers_nr, 1);
 }
@@ -583,43 +509,43 @@ attachable_volume_waits_for_volumes_attached_and_in_use(void **state)
 static void
 attached_volume_is_not_mounted_before_it_is_reported_in_use(void **state)
 {
-  struct t *t = *state;
+  struct kl_fixture *t = *state;
   const char *attached[] = {CSI_NAME, NULL};
   simtime tick = SIMTIME_NEVER;
 
-  start(t);
+  kl_start(t);
   /* Attached from the start: still, no mount before the node status tick
    * that reports it in use (VerifyControllerAttachedVolume). */
   attach(t, "node-1", attached);
-  run(t, SIM_SEC(1));
+  kl_run(t, SIM_SEC(1));
   bound_claim(t, "data-web-0", "pv-1", PVSRC_CSI);
   create_pod(t, "web-0", "node-1", "data-web-0", "registry.example/app:1",
              NULL);
-  run(t, SIM_SEC(60));
+  kl_run(t, SIM_SEC(60));
   for (size_t i = 0; i < t->reqs_nr && tick == SIMTIME_NEVER; i++)
     if (t->reqs[i].kind == KIND_NODE && !strcmp(t->reqs[i].who, "kubelet") &&
         t->reqs[i].changed && t->reqs[i].at > SIM_SEC(1) &&
         !strcmp(t->reqs[i].name, "node-1"))
       tick = t->reqs[i].at;
   assert_int_equal(tick, SIM_SEC(10) + SIM_MS(5));
-  assert_int_equal(pod(t, "web-0")->u.pod.status.phase, POD_RUNNING);
+  assert_int_equal(kl_pod(t, "web-0")->u.pod.status.phase, POD_RUNNING);
   /* The sandbox (and so the mount) came after the tick. */
   assert_true(event_at(t, "web-0", "Pulling", 0) > tick);
 }
 
 static void wait_for_mount_times_out_with_failed_mount_before_1_28(void **state)
 {
-  struct t *t = *state;
+  struct kl_fixture *t = *state;
   const struct event *e;
 
   t->f.s.kubernetes_minor = 27;
-  start(t);
+  kl_start(t);
   bound_claim(t, "data-web-0", "pv-1", PVSRC_CSI);
   create_pod(t, "web-0", "node-1", "data-web-0", "registry.example/app:1",
              NULL);
-  run(t, SIM_SEC(123));
+  kl_run(t, SIM_SEC(123));
   assert_int_equal(events(t, "web-0", "FailedMount"), 0);
-  run(t, SIM_SEC(124));
+  kl_run(t, SIM_SEC(124));
   e = event(t, "web-0", "FailedMount", 0);
   assert_non_null(e);
   assert_int_equal(e->type, EVENT_WARNING);
@@ -629,23 +555,23 @@ static void wait_for_mount_times_out_with_failed_mount_before_1_28(void **state)
                       "volumes=[data], unattached volumes=[data]: timed out "
                       "waiting for the condition");
   /* It keeps trying: a sync back-off of 10-15 s, then another wait. */
-  run(t, SIM_SEC(380));
+  kl_run(t, SIM_SEC(380));
   assert_int_equal(events(t, "web-0", "FailedMount"), 2);
   simtime second = event_at(t, "web-0", "FailedMount", 1);
   assert_true(second >= e->last_timestamp + SIM_SEC(133));
   assert_true(second <= e->last_timestamp + SIM_SEC(138));
-  assert_int_equal(pod(t, "web-0")->u.pod.status.phase, POD_PENDING);
+  assert_int_equal(kl_pod(t, "web-0")->u.pod.status.phase, POD_PENDING);
 }
 
 static void wait_for_mount_timeout_is_traced_but_silent_since_1_28(void **state)
 {
-  struct t *t = *state;
+  struct kl_fixture *t = *state;
 
-  start(t);
+  kl_start(t);
   bound_claim(t, "data-web-0", "pv-1", PVSRC_CSI);
   create_pod(t, "web-0", "node-1", "data-web-0", "registry.example/app:1",
              NULL);
-  run(t, SIM_SEC(130));
+  kl_run(t, SIM_SEC(130));
   assert_int_equal(events(t, "web-0", "FailedMount"), 0);
   assert_true(fixture_noted(&t->f, "unattached volumes=[data]"));
 }
@@ -654,17 +580,17 @@ static void wait_for_mount_timeout_is_traced_but_silent_since_1_28(void **state)
 
 static void readiness_probe_follows_initial_delay_and_period(void **state)
 {
-  struct t *t = *state;
+  struct kl_fixture *t = *state;
   struct probe delayed = probe(5, 10, 1, 3), at_once = probe(0, 10, 1, 3);
   const struct object *p;
   simtime start_time, started, ready;
 
-  start(t);
+  kl_start(t);
   create_pod(t, "delayed", "node-1", NULL, "registry.example/app:1", &delayed);
   create_pod(t, "at-once", "node-2", NULL, "registry.example/app:1", &at_once);
-  run(t, SIM_SEC(90));
+  kl_run(t, SIM_SEC(90));
 
-  p = pod(t, "delayed");
+  p = kl_pod(t, "delayed");
   start_time = p->u.pod.status.start_time;
   started = p->u.pod.status.containers[0].started_at;
   ready = p->u.pod.status.ready.last_transition_time;
@@ -675,7 +601,7 @@ static void readiness_probe_follows_initial_delay_and_period(void **state)
   assert_int_equal((ready - start_time) % SIM_SEC(10), 0);
 
   /* Without an initial delay the probe runs by hand at the start. */
-  p = pod(t, "at-once");
+  p = kl_pod(t, "at-once");
   assert_int_equal(p->u.pod.status.ready.status, COND_TRUE);
   assert_int_equal(p->u.pod.status.ready.last_transition_time,
                    p->u.pod.status.containers[0].started_at);
@@ -683,21 +609,21 @@ static void readiness_probe_follows_initial_delay_and_period(void **state)
 
 static void slow_image_becomes_ready_after_its_startup(void **state)
 {
-  struct t *t = *state;
+  struct kl_fixture *t = *state;
   struct probe rp = probe(0, 10, 1, 3);
   const struct object *p;
   simtime started, ready;
   uint64_t uid;
 
   add_image(t, "registry.example/db:slow", false, false, SIM_SEC(45));
-  start(t);
+  kl_start(t);
   uid = create_pod(t, "db-0", "node-1", NULL, "registry.example/db:slow", &rp)
             ->meta.uid;
-  run(t, SIM_SEC(30));
+  kl_run(t, SIM_SEC(30));
   assert_true(truth_pod(t->f.truth, uid)->running);
   assert_false(truth_pod(t->f.truth, uid)->ready);
-  run(t, SIM_SEC(120));
-  p = pod(t, "db-0");
+  kl_run(t, SIM_SEC(120));
+  p = kl_pod(t, "db-0");
   started = p->u.pod.status.containers[0].started_at;
   ready = p->u.pod.status.ready.last_transition_time;
   assert_int_equal(p->u.pod.status.ready.status, COND_TRUE);
@@ -714,19 +640,19 @@ static void slow_image_becomes_ready_after_its_startup(void **state)
 
 static void never_ready_image_runs_but_is_never_ready(void **state)
 {
-  struct t *t = *state;
+  struct kl_fixture *t = *state;
   struct probe rp = probe(0, 10, 1, 3);
   const struct object *p;
   uint64_t uid;
 
   add_image(t, "registry.example/db:unready", false, true, SIMTIME_NEVER);
-  start(t);
+  kl_start(t);
   uid =
       create_pod(t, "db-0", "node-1", NULL, "registry.example/db:unready", &rp)
           ->meta.uid;
   create_pod(t, "db-1", "node-2", NULL, "registry.example/db:unready", NULL);
-  run(t, SIM_MIN(30));
-  p = pod(t, "db-0");
+  kl_run(t, SIM_MIN(30));
+  p = kl_pod(t, "db-0");
   assert_int_equal(p->u.pod.status.phase, POD_RUNNING);
   assert_int_equal(p->u.pod.status.ready.status, COND_FALSE);
   assert_false(p->u.pod.status.containers[0].ready);
@@ -734,35 +660,35 @@ static void never_ready_image_runs_but_is_never_ready(void **state)
   assert_false(truth_pod(t->f.truth, uid)->ready);
   assert_int_equal(events(t, "db-0", "Unhealthy"), 1);
   /* Without a readiness probe Kubernetes cannot tell: Ready. */
-  assert_int_equal(pod(t, "db-1")->u.pod.status.ready.status, COND_TRUE);
+  assert_int_equal(kl_pod(t, "db-1")->u.pod.status.ready.status, COND_TRUE);
 }
 
 static void
 failing_readiness_flips_ready_after_failure_threshold_periods(void **state)
 {
-  struct t *t = *state;
+  struct kl_fixture *t = *state;
   struct probe rp = probe(0, 10, 1, 3);
   const struct object *p;
   simtime st, p1, p2;
   uint64_t uid;
 
-  start(t);
+  kl_start(t);
   uid = create_pod(t, "web-0", "node-1", NULL, "registry.example/app:1", &rp)
             ->meta.uid;
-  run(t, SIM_SEC(100));
-  assert_int_equal(pod(t, "web-0")->u.pod.status.ready.status, COND_TRUE);
-  st = pod(t, "web-0")->u.pod.status.start_time;
+  kl_run(t, SIM_SEC(100));
+  assert_int_equal(kl_pod(t, "web-0")->u.pod.status.ready.status, COND_TRUE);
+  st = kl_pod(t, "web-0")->u.pod.status.start_time;
 
   assert_false(kubelets_set_app_ready(t->ks, "default", "nope", false));
   assert_true(kubelets_set_app_ready(t->ks, "default", "web-0", false));
   assert_false(truth_pod(t->f.truth, uid)->ready);
   /* First failing probe: the next tick of the grid. */
   p1 = st + ((SIM_SEC(100) - st + SIM_SEC(10) - 1) / SIM_SEC(10)) * SIM_SEC(10);
-  run(t, p1 + SIM_SEC(19));
-  assert_int_equal(pod(t, "web-0")->u.pod.status.ready.status, COND_TRUE);
+  kl_run(t, p1 + SIM_SEC(19));
+  assert_int_equal(kl_pod(t, "web-0")->u.pod.status.ready.status, COND_TRUE);
   assert_int_equal(event_at(t, "web-0", "Unhealthy", 0), p1);
-  run(t, SIM_SEC(200));
-  p = pod(t, "web-0");
+  kl_run(t, SIM_SEC(200));
+  p = kl_pod(t, "web-0");
   assert_int_equal(p->u.pod.status.ready.status, COND_FALSE);
   assert_int_equal(p->u.pod.status.ready.last_transition_time,
                    p1 + SIM_SEC(20));
@@ -773,15 +699,15 @@ failing_readiness_flips_ready_after_failure_threshold_periods(void **state)
   assert_true(kubelets_set_app_ready(t->ks, "default", "web-0", true));
   assert_true(truth_pod(t->f.truth, uid)->ready);
   p2 = st + ((SIM_SEC(200) - st + SIM_SEC(10) - 1) / SIM_SEC(10)) * SIM_SEC(10);
-  run(t, SIM_SEC(300));
-  p = pod(t, "web-0");
+  kl_run(t, SIM_SEC(300));
+  p = kl_pod(t, "web-0");
   assert_int_equal(p->u.pod.status.ready.status, COND_TRUE);
   assert_int_equal(p->u.pod.status.ready.last_transition_time, p2);
 }
 
 static void startup_probe_holds_readiness_until_the_app_started(void **state)
 {
-  struct t *t = *state;
+  struct kl_fixture *t = *state;
   struct object o =
       pod_spec(t, "db-0", "node-1", NULL, "registry.example/db:slow", NULL);
   struct container *c = (struct container *)o.u.pod.spec.containers;
@@ -790,10 +716,10 @@ static void startup_probe_holds_readiness_until_the_app_started(void **state)
 
   c->startup = probe(0, 10, 1, 30);
   add_image(t, "registry.example/db:slow", false, false, SIM_SEC(45));
-  start(t);
+  kl_start(t);
   fixture_create(&t->f, &o);
-  run(t, SIM_SEC(150));
-  p = pod(t, "db-0");
+  kl_run(t, SIM_SEC(150));
+  p = kl_pod(t, "db-0");
   started = p->u.pod.status.containers[0].started_at;
   ready = p->u.pod.status.ready.last_transition_time;
   assert_int_equal(p->u.pod.status.ready.status, COND_TRUE);
@@ -804,23 +730,23 @@ static void startup_probe_holds_readiness_until_the_app_started(void **state)
 
 static void failed_startup_probe_kills_and_restarts_the_container(void **state)
 {
-  struct t *t = *state;
+  struct kl_fixture *t = *state;
   struct object o =
       pod_spec(t, "db-0", "node-1", NULL, "registry.example/db:slow", NULL);
   struct container *c = (struct container *)o.u.pod.spec.containers;
 
   c->startup = probe(0, 10, 1, 2);
   add_image(t, "registry.example/db:slow", false, false, SIM_SEC(45));
-  start(t);
+  kl_start(t);
   fixture_create(&t->f, &o);
-  run(t, SIM_SEC(100));
+  kl_run(t, SIM_SEC(100));
   assert_string_equal(event_msg(t, "db-0", "Killing", 0),
                       "Container app failed startup probe, will be restarted");
   assert_string_equal(event_msg(t, "db-0", "Unhealthy", 0),
                       "Startup probe failed: HTTP probe failed with "
                       "statuscode: 503");
-  assert_true(pod(t, "db-0")->u.pod.status.containers[0].restart_count >= 1);
-  assert_int_equal(pod(t, "db-0")->u.pod.status.ready.status, COND_FALSE);
+  assert_true(kl_pod(t, "db-0")->u.pod.status.containers[0].restart_count >= 1);
+  assert_int_equal(kl_pod(t, "db-0")->u.pod.status.ready.status, COND_FALSE);
 }
 
 static bool mark_not_ready(struct object *o, void *ctx)
@@ -833,20 +759,20 @@ static bool mark_not_ready(struct object *o, void *ctx)
 
 static void kubelet_reposts_a_pod_status_others_changed(void **state)
 {
-  struct t *t = *state;
+  struct kl_fixture *t = *state;
   const struct object *p;
 
-  start(t);
+  kl_start(t);
   create_pod(t, "web-0", "node-1", NULL, "registry.example/app:1", NULL);
-  run(t, SIM_SEC(60));
+  kl_run(t, SIM_SEC(60));
   /* The node lifecycle controller marks it not ready at 60 s. */
   assert_int_equal(api_patch(t->f.api, "node-controller", KIND_POD, "default",
                              "web-0", 0, mark_not_ready, NULL, NULL),
                    API_OK);
-  run(t, SIM_SEC(65));
-  assert_int_equal(pod(t, "web-0")->u.pod.status.ready.status, COND_FALSE);
-  run(t, SIM_SEC(75));
-  p = pod(t, "web-0");
+  kl_run(t, SIM_SEC(65));
+  assert_int_equal(kl_pod(t, "web-0")->u.pod.status.ready.status, COND_FALSE);
+  kl_run(t, SIM_SEC(75));
+  p = kl_pod(t, "web-0");
   assert_int_equal(p->u.pod.status.ready.status, COND_TRUE);
   /* At the status manager's tick: kubelet start + k * 10 s. */
   assert_int_equal(p->u.pod.status.ready.last_transition_time,
@@ -857,25 +783,25 @@ static void kubelet_reposts_a_pod_status_others_changed(void **state)
 
 static void crashing_image_restarts_with_crashloop_backoff(void **state)
 {
-  struct t *t = *state;
+  struct kl_fixture *t = *state;
   static const int gaps[] = {10, 20, 40, 80, 160, 300, 300};
   const struct object *p;
   uint64_t uid;
   simtime s0;
 
   add_image(t, "registry.example/db:broken", true, false, SIMTIME_NEVER);
-  start(t);
+  kl_start(t);
   uid = create_pod(t, "db-0", "node-1", "data", "registry.example/db:broken",
                    NULL)
             ->meta.uid;
   (void)uid;
-  run(t, SIM_MIN(20));
+  kl_run(t, SIM_MIN(20));
   s0 = event_at(t, "db-0", "Started", 0);
   assert_true(s0 == SIMTIME_NEVER); /* claim "data" missing: never starts */
 
   /* Same without a claim. */
   create_pod(t, "db-1", "node-1", NULL, "registry.example/db:broken", NULL);
-  run(t, SIM_MIN(40));
+  kl_run(t, SIM_MIN(40));
   s0 = event_at(t, "db-1", "Started", 0);
   assert_true(s0 != SIMTIME_NEVER);
   simtime at = s0;
@@ -888,11 +814,11 @@ static void crashing_image_restarts_with_crashloop_backoff(void **state)
   snprintf(want, sizeof(want),
            "Back-off restarting failed container app in pod "
            "db-1_default(%llu)",
-           (unsigned long long)pod(t, "db-1")->meta.uid);
+           (unsigned long long)kl_pod(t, "db-1")->meta.uid);
   assert_string_equal(event_msg(t, "db-1", "BackOff", 0), want);
   assert_int_equal(event(t, "db-1", "BackOff", 0)->type, EVENT_WARNING);
 
-  p = pod(t, "db-1");
+  p = kl_pod(t, "db-1");
   assert_int_equal(p->u.pod.status.phase, POD_RUNNING);
   assert_int_equal(p->u.pod.status.ready.status, COND_FALSE);
   assert_int_equal(p->u.pod.status.containers[0].state, CSTATE_WAITING);
@@ -904,45 +830,45 @@ static void crashing_image_restarts_with_crashloop_backoff(void **state)
 static void
 crashing_container_with_restart_policy_never_fails_the_pod(void **state)
 {
-  struct t *t = *state;
+  struct kl_fixture *t = *state;
   struct object o =
       pod_spec(t, "job", "node-1", NULL, "registry.example/db:broken", NULL);
   const struct object *p;
 
   o.u.pod.spec.restart_policy = RESTART_NEVER;
   add_image(t, "registry.example/db:broken", true, false, SIMTIME_NEVER);
-  start(t);
+  kl_start(t);
   uint64_t uid = fixture_create(&t->f, &o)->meta.uid;
-  run(t, SIM_SEC(120));
-  p = pod(t, "job");
+  kl_run(t, SIM_SEC(120));
+  p = kl_pod(t, "job");
   assert_int_equal(p->u.pod.status.phase, POD_FAILED);
   assert_int_equal(p->u.pod.status.containers[0].state, CSTATE_TERMINATED);
   assert_string_equal(p->u.pod.status.containers[0].reason, "Error");
   assert_int_equal(events(t, "job", "BackOff"), 0);
   assert_null(truth_pod(t->f.truth, uid)); /* sandbox gone */
-  assert_non_null(pod(t, "job"));          /* not deleted: nobody asked */
+  assert_non_null(kl_pod(t, "job"));       /* not deleted: nobody asked */
 }
 
 static void
 crashing_container_with_restart_policy_on_failure_restarts(void **state)
 {
-  struct t *t = *state;
+  struct kl_fixture *t = *state;
   struct object o =
       pod_spec(t, "job", "node-1", NULL, "registry.example/db:broken", NULL);
 
   o.u.pod.spec.restart_policy = RESTART_ON_FAILURE;
   add_image(t, "registry.example/db:broken", true, false, SIMTIME_NEVER);
-  start(t);
+  kl_start(t);
   fixture_create(&t->f, &o);
-  run(t, SIM_SEC(120));
+  kl_run(t, SIM_SEC(120));
   assert_true(events(t, "job", "BackOff") >= 2);
-  assert_int_equal(pod(t, "job")->u.pod.status.phase, POD_RUNNING);
+  assert_int_equal(kl_pod(t, "job")->u.pod.status.phase, POD_RUNNING);
 }
 
 /* --- termination --------------------------------------------------------- */
 
 struct delete_watch {
-  struct t *t;
+  struct kl_fixture *t;
   const char *pod;
   const struct object *last; /* the last stored version before removal */
   int mounts_at_delete;      /* truth mounts of pv-1 when removed */
@@ -966,32 +892,32 @@ static void watch_delete(enum watch_type wt, const struct object *old,
 
 static void graceful_delete_stops_unmounts_and_final_deletes(void **state)
 {
-  struct t *t = *state;
+  struct kl_fixture *t = *state;
   struct delete_watch w = {.t = t, .pod = "web-0"};
   const struct truth_volume *tv;
   uint64_t uid;
   simtime killing;
 
-  start(t);
+  kl_start(t);
   api_add_write_hook(t->f.api, watch_delete, &w);
   bound_claim(t, "data-web-0", "pv-1", PVSRC_HOSTPATH);
   uid = create_pod(t, "web-0", "node-1", "data-web-0", "registry.example/app:1",
                    NULL)
             ->meta.uid;
-  run(t, SIM_SEC(60));
+  kl_run(t, SIM_SEC(60));
   assert_int_equal(truth_volume(t->f.truth, "pv-1")->writers_nr, 1);
 
   assert_int_equal(
       api_delete(t->f.api, "kubectl", KIND_POD, "default", "web-0", NULL),
       API_OK);
-  assert_non_null(pod(t, "web-0")); /* only marked: grace 30 s */
-  run(t, SIM_SEC(90));
+  assert_non_null(kl_pod(t, "web-0")); /* only marked: grace 30 s */
+  kl_run(t, SIM_SEC(90));
 
   killing = event_at(t, "web-0", "Killing", 0);
   assert_int_equal(killing, SIM_SEC(60) + SIM_MS(5));
   assert_string_equal(event_msg(t, "web-0", "Killing", 0),
                       "Stopping container app");
-  assert_null(pod(t, "web-0"));
+  assert_null(kl_pod(t, "web-0"));
   assert_true(w.deleted);
   /* 1.27+: a terminal phase before the delete; the app exited 0. */
   assert_int_equal(w.last->u.pod.status.phase, POD_SUCCEEDED);
@@ -1013,18 +939,18 @@ static void graceful_delete_stops_unmounts_and_final_deletes(void **state)
 
 static void final_delete_spares_a_newer_pod_with_the_same_name(void **state)
 {
-  struct t *t = *state;
+  struct kl_fixture *t = *state;
   const struct object *p;
   uint64_t old_uid;
 
   /* Slow watches: the kubelet learns of the swap only after its final
    * delete, which must then fail on the uid precondition. */
   t->f.s.timings.v[TIMING_WATCH_DELAY] = SIM_SEC(5);
-  start(t);
+  kl_start(t);
   old_uid =
       create_pod(t, "web-0", "node-1", NULL, "registry.example/app:1", NULL)
           ->meta.uid;
-  run(t, SIM_SEC(60));
+  kl_run(t, SIM_SEC(60));
   assert_int_equal(
       api_delete(t->f.api, "kubectl", KIND_POD, "default", "web-0", NULL),
       API_OK);
@@ -1037,9 +963,9 @@ static void final_delete_spares_a_newer_pod_with_the_same_name(void **state)
       api_delete(t->f.api, "kubectl", KIND_POD, "default", "web-0", &force),
       API_OK);
   create_pod(t, "web-0", NULL, NULL, "registry.example/app:1", NULL);
-  run(t, SIM_SEC(120));
+  kl_run(t, SIM_SEC(120));
 
-  p = pod(t, "web-0");
+  p = kl_pod(t, "web-0");
   assert_non_null(p);
   assert_true(p->meta.uid != old_uid);
   assert_int_equal(p->u.pod.status.phase, POD_PENDING);
@@ -1055,30 +981,30 @@ static void final_delete_spares_a_newer_pod_with_the_same_name(void **state)
 
 static void force_delete_kills_the_running_container(void **state)
 {
-  struct t *t = *state;
+  struct kl_fixture *t = *state;
   struct delete_opts force = DELETE_OPTS_DEFAULT;
   uint64_t uid;
 
-  start(t);
+  kl_start(t);
   bound_claim(t, "data-web-0", "pv-1", PVSRC_HOSTPATH);
   uid = create_pod(t, "web-0", "node-1", "data-web-0", "registry.example/app:1",
                    NULL)
             ->meta.uid;
-  run(t, SIM_SEC(60));
+  kl_run(t, SIM_SEC(60));
   assert_non_null(truth_pod(t->f.truth, uid));
 
   force.grace_seconds = 0;
   assert_int_equal(
       api_delete(t->f.api, "kubectl", KIND_POD, "default", "web-0", &force),
       API_OK);
-  assert_null(pod(t, "web-0")); /* gone from the API at once */
-  run(t, SIM_SEC(60) + SIM_MS(4));
+  assert_null(kl_pod(t, "web-0")); /* gone from the API at once */
+  kl_run(t, SIM_SEC(60) + SIM_MS(4));
   assert_non_null(truth_pod(t->f.truth, uid)); /* kubelet not told yet */
-  run(t, SIM_SEC(62));
+  kl_run(t, SIM_SEC(62));
   assert_int_equal(event_at(t, "web-0", "Killing", 0), SIM_SEC(60) + SIM_MS(5));
   assert_null(truth_pod(t->f.truth, uid));
   assert_int_equal(truth_volume(t->f.truth, "pv-1")->writers_nr, 0);
-  run(t, SIM_SEC(90));
+  kl_run(t, SIM_SEC(90));
   assert_int_equal(truth_mounts(t->f.truth, "pv-1", "node-1"), 0);
   /* Nothing left to write about a pod that no longer exists. */
   assert_int_equal(
@@ -1088,43 +1014,43 @@ static void force_delete_kills_the_running_container(void **state)
 
 static void pod_deleted_before_it_started_is_final_deleted(void **state)
 {
-  struct t *t = *state;
+  struct kl_fixture *t = *state;
   struct delete_watch w = {.t = t, .pod = "web-0"};
   struct object c = fixture_pvc(&t->f, "data", "", GiB);
 
-  start(t);
+  kl_start(t);
   api_add_write_hook(t->f.api, watch_delete, &w);
   fixture_create(&t->f, &c); /* never bound */
   create_pod(t, "web-0", "node-1", "data", "registry.example/app:1", NULL);
-  run(t, SIM_SEC(30));
+  kl_run(t, SIM_SEC(30));
   assert_int_equal(
       api_delete(t->f.api, "kubectl", KIND_POD, "default", "web-0", NULL),
       API_OK);
-  run(t, SIM_SEC(31));
-  assert_null(pod(t, "web-0"));
+  kl_run(t, SIM_SEC(31));
+  assert_null(kl_pod(t, "web-0"));
   assert_int_equal(w.last->u.pod.status.phase, POD_FAILED);
   assert_int_equal(events(t, "web-0", "Killing"), 0);
 }
 
 static void new_incarnation_gets_a_new_ip(void **state)
 {
-  struct t *t = *state;
+  struct kl_fixture *t = *state;
   struct delete_opts force = DELETE_OPTS_DEFAULT;
   char ip1[32];
   const char *ip2;
 
-  start(t);
+  kl_start(t);
   create_pod(t, "web-0", "node-1", NULL, "registry.example/app:1", NULL);
-  run(t, SIM_SEC(60));
-  snprintf(ip1, sizeof(ip1), "%s", pod(t, "web-0")->u.pod.status.pod_ip);
+  kl_run(t, SIM_SEC(60));
+  snprintf(ip1, sizeof(ip1), "%s", kl_pod(t, "web-0")->u.pod.status.pod_ip);
   force.grace_seconds = 0;
   assert_int_equal(
       api_delete(t->f.api, "kubectl", KIND_POD, "default", "web-0", &force),
       API_OK);
-  run(t, SIM_SEC(65));
+  kl_run(t, SIM_SEC(65));
   create_pod(t, "web-0", "node-1", NULL, "registry.example/app:1", NULL);
-  run(t, SIM_SEC(120));
-  ip2 = pod(t, "web-0")->u.pod.status.pod_ip;
+  kl_run(t, SIM_SEC(120));
+  ip2 = kl_pod(t, "web-0")->u.pod.status.pod_ip;
   assert_non_null(ip2);
   assert_string_not_equal(ip1, ip2);
   assert_non_null(strstr(ip1, "10.244.0."));
@@ -1135,13 +1061,13 @@ static void new_incarnation_gets_a_new_ip(void **state)
 
 static void leases_are_created_and_renewed(void **state)
 {
-  struct t *t = *state;
+  struct kl_fixture *t = *state;
   const struct object *l;
   simtime last = SIMTIME_NEVER;
   int renewals = 0;
 
-  start(t);
-  run(t, SIM_SEC(100));
+  kl_start(t);
+  kl_run(t, SIM_SEC(100));
   l = api_get(t->f.api, KIND_LEASE, "kube-node-lease", "node-1");
   assert_non_null(l);
   assert_string_equal(l->u.lease.holder_identity, "node-1");
@@ -1150,7 +1076,7 @@ static void leases_are_created_and_renewed(void **state)
   assert_string_equal(l->meta.owner_refs[0].kind, "Node");
   assert_true(l->u.lease.renew_time > SIM_SEC(89));
   for (size_t i = 0; i < t->reqs_nr; i++) {
-    const struct req *r = &t->reqs[i];
+    const struct kl_req *r = &t->reqs[i];
     if (r->kind != KIND_LEASE || strcmp(r->name, "node-1") || !r->changed)
       continue;
     if (last == SIMTIME_NEVER) {
@@ -1171,24 +1097,24 @@ static void leases_are_created_and_renewed(void **state)
 
 static void lease_is_recreated_when_deleted(void **state)
 {
-  struct t *t = *state;
+  struct kl_fixture *t = *state;
 
-  start(t);
-  run(t, SIM_SEC(15));
+  kl_start(t);
+  kl_run(t, SIM_SEC(15));
   assert_int_equal(api_delete(t->f.api, "kubectl", KIND_LEASE,
                               "kube-node-lease", "node-1", NULL),
                    API_OK);
-  run(t, SIM_SEC(30));
+  kl_run(t, SIM_SEC(30));
   assert_non_null(api_get(t->f.api, KIND_LEASE, "kube-node-lease", "node-1"));
 }
 
 static void node_status_is_posted_on_change_or_every_report_period(void **state)
 {
-  struct t *t = *state;
+  struct kl_fixture *t = *state;
   const struct object *n;
 
-  start(t);
-  run(t, SIM_MIN(12));
+  kl_start(t);
+  kl_run(t, SIM_MIN(12));
   assert_int_equal(
       changes(t, "kubelet", KIND_NODE, "node-1", NULL, 0, SIM_MIN(12)), 3);
   n = fixture_get(&t->f, KIND_NODE, "node-1");
@@ -1209,15 +1135,15 @@ static bool set_unknown(struct object *o, void *ctx)
 
 static void kubelet_restores_a_ready_condition_others_changed(void **state)
 {
-  struct t *t = *state;
+  struct kl_fixture *t = *state;
   const struct object *n;
 
-  start(t);
-  run(t, SIM_SEC(20));
+  kl_start(t);
+  kl_run(t, SIM_SEC(20));
   assert_int_equal(api_patch(t->f.api, "node-controller", KIND_NODE, "",
                              "node-1", 0, set_unknown, NULL, NULL),
                    API_OK);
-  run(t, SIM_SEC(40));
+  kl_run(t, SIM_SEC(40));
   n = fixture_get(&t->f, KIND_NODE, "node-1");
   assert_int_equal(n->u.node.ready.status, COND_TRUE);
   /* At the first tick of the 10 s grid after the change was seen. */
@@ -1229,11 +1155,11 @@ static void kubelet_restores_a_ready_condition_others_changed(void **state)
 
 static void node_added_later_gets_a_kubelet(void **state)
 {
-  struct t *t = *state;
+  struct kl_fixture *t = *state;
   struct object o;
 
-  start(t);
-  run(t, SIM_SEC(30));
+  kl_start(t);
+  kl_run(t, SIM_SEC(30));
   object_init(&o, KIND_NODE);
   o.meta.name = "node-9";
   o.u.node.cpu_allocatable_milli = 4000;
@@ -1242,11 +1168,11 @@ static void node_added_later_gets_a_kubelet(void **state)
   o.u.node.ready = (struct condition){.status = COND_TRUE};
   fixture_create(&t->f, &o);
   create_pod(t, "web-0", "node-9", NULL, "registry.example/app:1", NULL);
-  run(t, SIM_SEC(90));
+  kl_run(t, SIM_SEC(90));
   assert_non_null(api_get(t->f.api, KIND_LEASE, "kube-node-lease", "node-9"));
-  assert_int_equal(pod(t, "web-0")->u.pod.status.phase, POD_RUNNING);
+  assert_int_equal(kl_pod(t, "web-0")->u.pod.status.phase, POD_RUNNING);
   /* The third node: index 2 after the two declared ones. */
-  assert_non_null(strstr(pod(t, "web-0")->u.pod.status.pod_ip, "10.244.2."));
+  assert_non_null(strstr(kl_pod(t, "web-0")->u.pod.status.pod_ip, "10.244.2."));
   /* Its kubelet posts its own Ready condition (the heartbeat). */
   assert_string_equal(
       fixture_get(&t->f, KIND_NODE, "node-9")->u.node.ready.reason,
@@ -1264,21 +1190,21 @@ struct digest {
 
 static struct digest run_world(uint64_t seed)
 {
-  struct t *t = calloc(1, sizeof(*t));
+  struct kl_fixture *t = calloc(1, sizeof(*t));
   struct digest d = {SIM_FNV_INIT, 0};
   struct probe rp = probe(3, 10, 1, 3);
   size_t nr;
 
   fixture_init(&t->f, 2, seed);
   add_image(t, "registry.example/db:broken", true, false, SIMTIME_NEVER);
-  start(t);
+  kl_start(t);
   bound_claim(t, "data-web-0", "pv-1", PVSRC_HOSTPATH);
   create_pod(t, "web-0", "node-1", "data-web-0", "registry.example/app:1", &rp);
   create_pod(t, "web-1", "node-2", NULL, "registry.example/app:1", &rp);
   create_pod(t, "db-0", "node-1", NULL, "registry.example/db:broken", NULL);
-  run(t, SIM_MIN(5));
+  kl_run(t, SIM_MIN(5));
   api_delete(t->f.api, "kubectl", KIND_POD, "default", "web-1", NULL);
-  run(t, SIM_MIN(10));
+  kl_run(t, SIM_MIN(10));
   const struct event *const *ev = api_events(t->f.api, &nr);
   for (size_t i = 0; i < nr; i++) {
     d.events = sim_fnv1a(d.events, ev[i]->reason, strlen(ev[i]->reason));
@@ -1306,7 +1232,7 @@ static void same_seed_gives_the_same_run_and_another_seed_another(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, kl_setup, kl_teardown)
       T(bound_pod_without_volumes_becomes_running_and_ready),
       T(pod_is_pending_container_creating_until_its_container_starts),
       T(second_pod_on_the_node_finds_its_image_already_present),

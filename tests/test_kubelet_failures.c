@@ -18,92 +18,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fixtures.h"
+#include "kl_fixture.h"
 
 #define GiB (INT64_C(1) << 30)
-#define MAX_REQS 16384
 #define CSI_NAME "kubernetes.io/csi/disk.csi.stsim.io^pv-1"
 #define CRITICAL 2000000000
 
-struct req {
-  simtime at;
-  char who[40];
-  char verb[16];
-  enum obj_kind kind;
-  char name[64];
-  enum api_status st;
-  bool changed;
-};
-
-struct t {
-  struct fixture f;
-  void *ks;
-  struct req reqs[MAX_REQS];
-  size_t reqs_nr;
-};
-
-static int setup(void **state)
-{
-  struct t *t = calloc(1, sizeof(*t));
-
-  fixture_init(&t->f, 2, 1);
-  *state = t;
-  return 0;
-}
-
-static int teardown(void **state)
-{
-  struct t *t = *state;
-
-  kubelets_stop(t->ks);
-  fixture_release(&t->f);
-  free(t);
-  return 0;
-}
-
-static void on_request(const char *who, const char *verb, enum obj_kind kind,
-                       const char *ns, const char *name, enum api_status status,
-                       bool changed, void *ctx)
-{
-  struct t *t = ctx;
-  struct req *r;
-
-  (void)ns;
-  if (t->reqs_nr == MAX_REQS)
-    return;
-  r = &t->reqs[t->reqs_nr++];
-  r->at = engine_now(t->f.engine);
-  snprintf(r->who, sizeof(r->who), "%s", who ? who : "");
-  snprintf(r->verb, sizeof(r->verb), "%s", verb);
-  r->kind = kind;
-  snprintf(r->name, sizeof(r->name), "%s", name ? name : "");
-  r->st = status;
-  r->changed = changed;
-}
-
-static void start(struct t *t)
-{
-  api_add_request_hook(t->f.api, on_request, t);
-  t->ks = kubelets_start(&t->f.env);
-}
-
-static void run(struct t *t, simtime until)
-{
-  fixture_run(&t->f, until);
-}
-
-static const struct object *pod(struct t *t, const char *name)
-{
-  return fixture_get(&t->f, KIND_POD, name);
-}
-
-static const struct object *node(struct t *t, const char *name)
+static const struct object *node(struct kl_fixture *t, const char *name)
 {
   return fixture_get(&t->f, KIND_NODE, name);
 }
 
 /* A pod bound to node (NULL: unbound), one container "app". */
-static const struct object *create_pod(struct t *t, const char *name,
+static const struct object *create_pod(struct kl_fixture *t, const char *name,
                                        const char *node_name, const char *claim,
                                        int32_t priority)
 {
@@ -115,7 +42,7 @@ static const struct object *create_pod(struct t *t, const char *name,
 }
 
 /* A claim bound to a PV, as the PV controller would leave them. */
-static void bound_claim(struct t *t, const char *claim, const char *pv,
+static void bound_claim(struct kl_fixture *t, const char *claim, const char *pv,
                         enum pv_source src)
 {
   struct object c = fixture_pvc(&t->f, claim, "", GiB);
@@ -153,7 +80,7 @@ static bool set_attached(struct object *o, void *ctx)
 }
 
 /* The test plays the attach/detach controller: pv-1 attached to node. */
-static void attach_pv1(struct t *t, const char *node_name)
+static void attach_pv1(struct kl_fixture *t, const char *node_name)
 {
   static const char *names[] = {CSI_NAME, NULL};
 
@@ -172,7 +99,7 @@ static bool str_list_has(const struct str_list *l, const char *s)
 }
 
 /* The i-th event with this reason about object name, or NULL. */
-static const struct event *event(struct t *t, const char *name,
+static const struct event *event(struct kl_fixture *t, const char *name,
                                  const char *reason, int i)
 {
   size_t nr;
@@ -187,8 +114,8 @@ static const struct event *event(struct t *t, const char *name,
   return NULL;
 }
 
-static simtime event_at(struct t *t, const char *name, const char *reason,
-                        int i)
+static simtime event_at(struct kl_fixture *t, const char *name,
+                        const char *reason, int i)
 {
   const struct event *e = event(t, name, reason, i);
   return e ? e->last_timestamp : SIMTIME_NEVER;
@@ -196,13 +123,13 @@ static simtime event_at(struct t *t, const char *name, const char *reason,
 
 /* Requests by the kubelets about any of names (NULL-terminated) in
  * [from, to], answered or not. */
-static int kubelet_requests(struct t *t, const char *const *names, simtime from,
-                            simtime to)
+static int kubelet_requests(struct kl_fixture *t, const char *const *names,
+                            simtime from, simtime to)
 {
   int n = 0;
 
   for (size_t i = 0; i < t->reqs_nr; i++) {
-    const struct req *r = &t->reqs[i];
+    const struct kl_req *r = &t->reqs[i];
     if (r->at < from || r->at > to || strcmp(r->who, "kubelet"))
       continue;
     for (size_t k = 0; names[k]; k++)
@@ -213,13 +140,13 @@ static int kubelet_requests(struct t *t, const char *const *names, simtime from,
 }
 
 /* Changes by who on kind/name in [from, to] (verb NULL = any). */
-static int changes(struct t *t, const char *who, enum obj_kind kind,
+static int changes(struct kl_fixture *t, const char *who, enum obj_kind kind,
                    const char *name, const char *verb, simtime from, simtime to)
 {
   int n = 0;
 
   for (size_t i = 0; i < t->reqs_nr; i++) {
-    const struct req *r = &t->reqs[i];
+    const struct kl_req *r = &t->reqs[i];
     if (r->at < from || r->at > to || r->kind != kind || !r->changed ||
         strcmp(r->who, who) || (name && strcmp(r->name, name)) ||
         (verb && strcmp(r->verb, verb)))
@@ -229,11 +156,11 @@ static int changes(struct t *t, const char *who, enum obj_kind kind,
   return n;
 }
 
-static simtime first_change(struct t *t, const char *who, enum obj_kind kind,
-                            const char *name, simtime from)
+static simtime first_change(struct kl_fixture *t, const char *who,
+                            enum obj_kind kind, const char *name, simtime from)
 {
   for (size_t i = 0; i < t->reqs_nr; i++) {
-    const struct req *r = &t->reqs[i];
+    const struct kl_req *r = &t->reqs[i];
     if (r->at >= from && r->kind == kind && r->changed &&
         !strcmp(r->who, who) && !strcmp(r->name, name))
       return r->at;
@@ -241,19 +168,19 @@ static simtime first_change(struct t *t, const char *who, enum obj_kind kind,
   return SIMTIME_NEVER;
 }
 
-static simtime lease_renewed(struct t *t, const char *name)
+static simtime lease_renewed(struct kl_fixture *t, const char *name)
 {
   const struct object *l =
       api_get(t->f.api, KIND_LEASE, "kube-node-lease", name);
   return l ? l->u.lease.renew_time : SIMTIME_NEVER;
 }
 
-static enum node_machine machine(struct t *t, const char *name)
+static enum node_machine machine(struct kl_fixture *t, const char *name)
 {
   return truth_machine(t->f.truth, name);
 }
 
-static void force_delete(struct t *t, const char *name)
+static void force_delete(struct kl_fixture *t, const char *name)
 {
   struct delete_opts o = DELETE_OPTS_DEFAULT;
 
@@ -262,25 +189,25 @@ static void force_delete(struct t *t, const char *name)
       api_delete(t->f.api, "kubectl", KIND_POD, "default", name, &o), API_OK);
 }
 
-static void graceful_delete(struct t *t, const char *name)
+static void graceful_delete(struct kl_fixture *t, const char *name)
 {
   assert_int_equal(
       api_delete(t->f.api, "kubectl", KIND_POD, "default", name, NULL), API_OK);
 }
 
 /* web-0 on node-1 writing to pv-1 (CSI, attached), web-1 on node-2. */
-static uint64_t two_running_pods(struct t *t)
+static uint64_t two_running_pods(struct kl_fixture *t)
 {
   uint64_t uid;
 
-  start(t);
+  kl_start(t);
   bound_claim(t, "data-web-0", "pv-1", PVSRC_CSI);
   attach_pv1(t, "node-1");
   uid = create_pod(t, "web-0", "node-1", "data-web-0", 0)->meta.uid;
   create_pod(t, "web-1", "node-2", NULL, 0);
-  run(t, SIM_SEC(60));
-  assert_int_equal(pod(t, "web-0")->u.pod.status.phase, POD_RUNNING);
-  assert_int_equal(pod(t, "web-0")->u.pod.status.ready.status, COND_TRUE);
+  kl_run(t, SIM_SEC(60));
+  assert_int_equal(kl_pod(t, "web-0")->u.pod.status.phase, POD_RUNNING);
+  assert_int_equal(kl_pod(t, "web-0")->u.pod.status.ready.status, COND_TRUE);
   assert_int_equal(truth_volume(t->f.truth, "pv-1")->writers_nr, 1);
   assert_int_equal(truth_mounts(t->f.truth, "pv-1", "node-1"), 1);
   return uid;
@@ -291,7 +218,7 @@ static uint64_t two_running_pods(struct t *t)
 static void
 crash_stops_containers_writers_and_heartbeats_and_writes_nothing(void **state)
 {
-  struct t *t = *state;
+  struct kl_fixture *t = *state;
   static const char *const node1[] = {"node-1", "web-0", NULL};
   const struct truth_volume *tv;
   uint64_t uid = two_running_pods(t);
@@ -308,15 +235,15 @@ crash_stops_containers_writers_and_heartbeats_and_writes_nothing(void **state)
   assert_int_equal(machine(t, "node-1"), MACHINE_CRASHED);
   assert_int_equal(machine(t, "node-2"), MACHINE_UP);
 
-  run(t, SIM_MIN(15));
+  kl_run(t, SIM_MIN(15));
   /* Not one request about the node or its pod, no Lease renewal... */
   assert_int_equal(kubelet_requests(t, node1, SIM_SEC(60), SIM_MIN(15)), 0);
   assert_int_equal(lease_renewed(t, "node-1"), renewed);
   /* ... while node-2 goes on renewing. */
   assert_true(lease_renewed(t, "node-2") > SIM_MIN(14));
   /* The API still shows what it last heard: nobody told it otherwise. */
-  assert_int_equal(pod(t, "web-0")->u.pod.status.phase, POD_RUNNING);
-  assert_int_equal(pod(t, "web-0")->u.pod.status.ready.status, COND_TRUE);
+  assert_int_equal(kl_pod(t, "web-0")->u.pod.status.phase, POD_RUNNING);
+  assert_int_equal(kl_pod(t, "web-0")->u.pod.status.ready.status, COND_TRUE);
   assert_true(
       str_list_has(&node(t, "node-1")->u.node.volumes_in_use, CSI_NAME));
 }
@@ -324,7 +251,7 @@ crash_stops_containers_writers_and_heartbeats_and_writes_nothing(void **state)
 static void
 crash_of_a_crashed_node_and_unknown_nodes_change_nothing(void **state)
 {
-  struct t *t = *state;
+  struct kl_fixture *t = *state;
   enum node_machine m = MACHINE_UP;
   bool cut = true;
 
@@ -342,7 +269,7 @@ crash_of_a_crashed_node_and_unknown_nodes_change_nothing(void **state)
   assert_true(kubelets_machine(t->ks, "node-1", &m, &cut));
   assert_int_equal(m, MACHINE_UP);
   assert_false(cut);
-  assert_int_equal(pod(t, "web-0")->u.pod.status.containers[0].restart_count,
+  assert_int_equal(kl_pod(t, "web-0")->u.pod.status.containers[0].restart_count,
                    0);
   assert_true(kubelets_crash(t->ks, "node-1"));
   assert_true(kubelets_crash(t->ks, "node-1"));
@@ -354,18 +281,18 @@ crash_of_a_crashed_node_and_unknown_nodes_change_nothing(void **state)
 
 static void restart_brings_pods_back_in_place_with_new_ips(void **state)
 {
-  struct t *t = *state;
+  struct kl_fixture *t = *state;
   uint64_t uid = two_running_pods(t);
-  const struct object *p = pod(t, "web-0");
+  const struct object *p = kl_pod(t, "web-0");
   char ip1[32];
   simtime start_time = p->u.pod.status.start_time;
 
   snprintf(ip1, sizeof(ip1), "%s", p->u.pod.status.pod_ip);
   assert_true(kubelets_crash(t->ks, "node-1"));
-  run(t, SIM_MIN(3));
+  kl_run(t, SIM_MIN(3));
   assert_true(kubelets_restart(t->ks, "node-1"));
   assert_int_equal(machine(t, "node-1"), MACHINE_UP);
-  run(t, SIM_MIN(3) + SIM_SEC(1));
+  kl_run(t, SIM_MIN(3) + SIM_SEC(1));
   /* The kubelet is back at once: Lease, Ready, Rebooted; the volume of
    * the pod it is about to restart never left volumesInUse. */
   assert_true(
@@ -377,7 +304,7 @@ static void restart_brings_pods_back_in_place_with_new_ips(void **state)
                          "Node node-1 has been rebooted, boot id: "));
   assert_string_equal(node(t, "node-1")->u.node.ready.reason, "KubeletReady");
   /* web-0 is the same pod, restarted: Running, not ready, one restart. */
-  p = pod(t, "web-0");
+  p = kl_pod(t, "web-0");
   assert_int_equal(p->meta.uid, uid);
   assert_int_equal(p->u.pod.status.phase, POD_RUNNING);
   assert_int_equal(p->u.pod.status.ready.status, COND_FALSE);
@@ -385,8 +312,8 @@ static void restart_brings_pods_back_in_place_with_new_ips(void **state)
   assert_int_equal(p->u.pod.status.containers[0].restart_count, 1);
   assert_int_equal(p->u.pod.status.start_time, start_time);
 
-  run(t, SIM_MIN(5));
-  p = pod(t, "web-0");
+  kl_run(t, SIM_MIN(5));
+  p = kl_pod(t, "web-0");
   assert_int_equal(p->u.pod.status.ready.status, COND_TRUE);
   assert_int_equal(p->u.pod.status.containers[0].restart_count, 1);
   assert_non_null(p->u.pod.status.pod_ip);
@@ -410,34 +337,34 @@ static void restart_brings_pods_back_in_place_with_new_ips(void **state)
 
 static void restart_cleans_up_pods_deleted_while_the_node_was_down(void **state)
 {
-  struct t *t = *state;
+  struct kl_fixture *t = *state;
   uint64_t uid0 = two_running_pods(t), uid2;
 
   create_pod(t, "web-2", "node-1", NULL, 0);
-  run(t, SIM_SEC(90));
-  uid2 = pod(t, "web-2")->meta.uid;
+  kl_run(t, SIM_SEC(90));
+  uid2 = kl_pod(t, "web-2")->meta.uid;
   assert_non_null(truth_pod(t->f.truth, uid2));
   assert_true(kubelets_crash(t->ks, "node-1"));
-  run(t, SIM_MIN(2));
+  kl_run(t, SIM_MIN(2));
   /* While it is down: web-0 deleted gracefully (taint eviction would), web-2
    * force-deleted. */
   graceful_delete(t, "web-0");
   force_delete(t, "web-2");
-  run(t, SIM_MIN(8));
-  assert_non_null(pod(t, "web-0")); /* Terminating: nobody finishes it */
+  kl_run(t, SIM_MIN(8));
+  assert_non_null(kl_pod(t, "web-0")); /* Terminating: nobody finishes it */
   assert_true(kubelets_restart(t->ks, "node-1"));
   assert_int_equal(event_at(t, "node-1", "Starting", 0), SIM_MIN(8));
-  run(t, SIM_MIN(8) + SIM_MS(1));
+  kl_run(t, SIM_MIN(8) + SIM_MS(1));
   /* The first status post (Ready) leaves volumesInUse alone: the volume
    * manager is not synced before the pods are listed. */
   assert_int_equal(first_change(t, "kubelet", KIND_NODE, "node-1", SIM_MIN(8)),
                    SIM_MIN(8));
   assert_true(
       str_list_has(&node(t, "node-1")->u.node.volumes_in_use, CSI_NAME));
-  run(t, SIM_MIN(9));
+  kl_run(t, SIM_MIN(9));
 
   /* web-0: terminated by the kubelet, terminal, final-deleted by it. */
-  assert_null(pod(t, "web-0"));
+  assert_null(kl_pod(t, "web-0"));
   assert_int_equal(changes(t, "kubelet", KIND_POD, "web-0", "delete",
                            SIM_MIN(8), SIM_MIN(9)),
                    1);
@@ -453,18 +380,18 @@ static void restart_cleans_up_pods_deleted_while_the_node_was_down(void **state)
 
 static void pod_bound_while_down_starts_after_restart(void **state)
 {
-  struct t *t = *state;
+  struct kl_fixture *t = *state;
 
   two_running_pods(t);
   assert_true(kubelets_crash(t->ks, "node-1"));
   create_pod(t, "web-3", "node-1", NULL, 0);
-  run(t, SIM_MIN(4));
-  assert_int_equal(pod(t, "web-3")->u.pod.status.phase, POD_PENDING);
-  assert_int_equal(pod(t, "web-3")->u.pod.status.start_time, SIMTIME_NEVER);
+  kl_run(t, SIM_MIN(4));
+  assert_int_equal(kl_pod(t, "web-3")->u.pod.status.phase, POD_PENDING);
+  assert_int_equal(kl_pod(t, "web-3")->u.pod.status.start_time, SIMTIME_NEVER);
   assert_true(kubelets_restart(t->ks, "node-1"));
-  run(t, SIM_MIN(6));
-  assert_int_equal(pod(t, "web-3")->u.pod.status.phase, POD_RUNNING);
-  assert_int_equal(pod(t, "web-3")->u.pod.status.containers[0].restart_count,
+  kl_run(t, SIM_MIN(6));
+  assert_int_equal(kl_pod(t, "web-3")->u.pod.status.phase, POD_RUNNING);
+  assert_int_equal(kl_pod(t, "web-3")->u.pod.status.containers[0].restart_count,
                    0);
 }
 
@@ -473,7 +400,7 @@ static void pod_bound_while_down_starts_after_restart(void **state)
 static void
 partition_keeps_containers_running_and_writing_without_api_writes(void **state)
 {
-  struct t *t = *state;
+  struct kl_fixture *t = *state;
   static const char *const node1[] = {"node-1", "web-0", NULL};
   uint64_t uid = two_running_pods(t);
   int tries = 0;
@@ -482,7 +409,7 @@ partition_keeps_containers_running_and_writing_without_api_writes(void **state)
   assert_int_equal(machine(t, "node-1"), MACHINE_PARTITIONED);
   /* A graceful delete the kubelet never hears of. */
   graceful_delete(t, "web-0");
-  run(t, SIM_MIN(10));
+  kl_run(t, SIM_MIN(10));
   const struct truth_pod *tp = truth_pod(t->f.truth, uid);
   assert_non_null(tp);
   assert_true(tp->running);
@@ -504,29 +431,29 @@ partition_keeps_containers_running_and_writing_without_api_writes(void **state)
 static void
 heal_kills_force_deleted_pods_and_finishes_terminating_ones(void **state)
 {
-  struct t *t = *state;
+  struct kl_fixture *t = *state;
   uint64_t uid0 = two_running_pods(t), uid2;
   simtime heal = SIM_MIN(5);
   const struct truth_volume *tv;
 
   create_pod(t, "web-2", "node-1", NULL, 0);
-  run(t, SIM_SEC(90));
-  uid2 = pod(t, "web-2")->meta.uid;
+  kl_run(t, SIM_SEC(90));
+  uid2 = kl_pod(t, "web-2")->meta.uid;
   assert_true(kubelets_partition(t->ks, "node-1"));
-  run(t, SIM_MIN(2));
+  kl_run(t, SIM_MIN(2));
   /* Split brain in the making: web-0 force-deleted while it writes. */
   force_delete(t, "web-0");
   graceful_delete(t, "web-2");
-  run(t, heal);
+  kl_run(t, heal);
   assert_non_null(truth_pod(t->f.truth, uid0));
   tv = truth_volume(t->f.truth, "pv-1");
   assert_int_equal(tv->writers_nr, 1);
 
   assert_true(kubelets_heal(t->ks, "node-1"));
   assert_int_equal(machine(t, "node-1"), MACHINE_UP);
-  run(t, heal + SIM_MS(4));
+  kl_run(t, heal + SIM_MS(4));
   assert_non_null(truth_pod(t->f.truth, uid0)); /* relist not there yet */
-  run(t, heal + SIM_SEC(30));
+  kl_run(t, heal + SIM_SEC(30));
   /* The relist came after the watch delay: both killed then. */
   assert_int_equal(event_at(t, "web-0", "Killing", 0), heal + SIM_MS(5));
   assert_int_equal(event_at(t, "web-2", "Killing", 0), heal + SIM_MS(5));
@@ -538,7 +465,7 @@ heal_kills_force_deleted_pods_and_finishes_terminating_ones(void **state)
   assert_true(tv->last_write >= heal + SIM_MS(5));
   assert_true(tv->last_write <= heal + SIM_SEC(2));
   /* web-2 finished its termination: terminal, final-deleted. */
-  assert_null(pod(t, "web-2"));
+  assert_null(kl_pod(t, "web-2"));
   assert_int_equal(changes(t, "kubelet", KIND_POD, "web-2", "delete", heal,
                            heal + SIM_SEC(30)),
                    1);
@@ -577,11 +504,11 @@ static bool set_pod_unready(struct object *o, void *ctx)
 
 static void heal_reposts_statuses_the_control_plane_changed(void **state)
 {
-  struct t *t = *state;
+  struct kl_fixture *t = *state;
 
   two_running_pods(t);
   assert_true(kubelets_partition(t->ks, "node-1"));
-  run(t, SIM_MIN(2));
+  kl_run(t, SIM_MIN(2));
   /* The node lifecycle controller marks the node Unknown and its pods not
    * ready; the partitioned kubelet cannot see it. */
   assert_int_equal(api_patch(t->f.api, "node-controller", KIND_NODE, "",
@@ -590,19 +517,19 @@ static void heal_reposts_statuses_the_control_plane_changed(void **state)
   assert_int_equal(api_patch(t->f.api, "node-controller", KIND_POD, "default",
                              "web-0", 0, set_pod_unready, NULL, NULL),
                    API_OK);
-  run(t, SIM_MIN(5));
+  kl_run(t, SIM_MIN(5));
   assert_int_equal(node(t, "node-1")->u.node.ready.status, COND_UNKNOWN);
   assert_true(kubelets_heal(t->ks, "node-1"));
-  run(t, SIM_MIN(5) + SIM_SEC(21));
+  kl_run(t, SIM_MIN(5) + SIM_SEC(21));
   assert_int_equal(node(t, "node-1")->u.node.ready.status, COND_TRUE);
   assert_true(event_at(t, "node-1", "NodeReady", 0) > SIM_MIN(5));
-  assert_int_equal(pod(t, "web-0")->u.pod.status.ready.status, COND_TRUE);
+  assert_int_equal(kl_pod(t, "web-0")->u.pod.status.ready.status, COND_TRUE);
 }
 
 static void
 crashed_while_partitioned_boots_without_pods_until_healed(void **state)
 {
-  struct t *t = *state;
+  struct kl_fixture *t = *state;
   uint64_t uid = two_running_pods(t);
   enum node_machine m;
   bool cut;
@@ -612,18 +539,18 @@ crashed_while_partitioned_boots_without_pods_until_healed(void **state)
   assert_true(kubelets_machine(t->ks, "node-1", &m, &cut));
   assert_int_equal(m, MACHINE_CRASHED);
   assert_true(cut);
-  run(t, SIM_MIN(2));
+  kl_run(t, SIM_MIN(2));
   assert_true(kubelets_restart(t->ks, "node-1"));
   assert_int_equal(machine(t, "node-1"), MACHINE_PARTITIONED);
-  run(t, SIM_MIN(4));
+  kl_run(t, SIM_MIN(4));
   /* No pod source without the API server: nothing runs. */
   assert_null(truth_pod(t->f.truth, uid));
   assert_true(lease_renewed(t, "node-1") <= SIM_SEC(60));
   assert_true(kubelets_heal(t->ks, "node-1"));
-  run(t, SIM_MIN(6));
+  kl_run(t, SIM_MIN(6));
   assert_non_null(truth_pod(t->f.truth, uid));
-  assert_int_equal(pod(t, "web-0")->u.pod.status.ready.status, COND_TRUE);
-  assert_int_equal(pod(t, "web-0")->u.pod.status.containers[0].restart_count,
+  assert_int_equal(kl_pod(t, "web-0")->u.pod.status.ready.status, COND_TRUE);
+  assert_int_equal(kl_pod(t, "web-0")->u.pod.status.containers[0].restart_count,
                    1);
 }
 
@@ -631,7 +558,7 @@ crashed_while_partitioned_boots_without_pods_until_healed(void **state)
 
 static void shutdown_terminates_pods_in_order_then_powers_off(void **state)
 {
-  struct t *t = *state;
+  struct kl_fixture *t = *state;
   const struct object *p;
   simtime sd = SIM_SEC(120);
   uint64_t uid0, uidc;
@@ -640,7 +567,7 @@ static void shutdown_terminates_pods_in_order_then_powers_off(void **state)
   t->f.s.timings.v[TIMING_SHUTDOWN_GRACE_PERIOD_CRITICAL] = SIM_SEC(10);
   uid0 = two_running_pods(t);
   uidc = create_pod(t, "agent", "node-1", NULL, CRITICAL)->meta.uid;
-  run(t, sd);
+  kl_run(t, sd);
   assert_non_null(truth_pod(t->f.truth, uidc));
 
   assert_true(kubelets_shutdown(t->ks, "node-1"));
@@ -652,37 +579,37 @@ static void shutdown_terminates_pods_in_order_then_powers_off(void **state)
   assert_string_equal(n->u.node.ready.message, "node is shutting down");
   assert_int_equal(event_at(t, "node-1", "NodeNotReady", 0), sd);
   /* Regular pods first: Failed, Terminated, at once; critical pods wait. */
-  p = pod(t, "web-0");
+  p = kl_pod(t, "web-0");
   assert_int_equal(p->u.pod.status.phase, POD_FAILED);
   assert_string_equal(p->u.pod.status.reason, "Terminated");
   assert_string_equal(
       p->u.pod.status.message,
       "Pod was terminated in response to imminent node shutdown.");
-  assert_int_equal(pod(t, "agent")->u.pod.status.phase, POD_RUNNING);
+  assert_int_equal(kl_pod(t, "agent")->u.pod.status.phase, POD_RUNNING);
   assert_int_equal(event_at(t, "web-0", "Killing", 0), sd);
   assert_null(event(t, "agent", "Killing", 0));
 
   /* A pod bound now is rejected at admission. */
   create_pod(t, "late", "node-1", NULL, 0);
-  run(t, sd + SIM_MS(5));
-  assert_int_equal(pod(t, "late")->u.pod.status.phase, POD_FAILED);
-  assert_string_equal(pod(t, "late")->u.pod.status.reason, "NodeShutdown");
+  kl_run(t, sd + SIM_MS(5));
+  assert_int_equal(kl_pod(t, "late")->u.pod.status.phase, POD_FAILED);
+  assert_string_equal(kl_pod(t, "late")->u.pod.status.reason, "NodeShutdown");
   assert_string_equal(
-      pod(t, "late")->u.pod.status.message,
+      kl_pod(t, "late")->u.pod.status.message,
       "Pod was rejected: Pod was rejected as the node is shutting down.");
 
-  run(t, sd + SIM_MIN(1));
+  kl_run(t, sd + SIM_MIN(1));
   /* The critical pod went after web-0 stopped, within 1 s each. */
   simtime k = event_at(t, "agent", "Killing", 0);
   assert_true(k > sd && k <= sd + SIM_SEC(1));
-  assert_int_equal(pod(t, "agent")->u.pod.status.phase, POD_FAILED);
-  assert_string_equal(pod(t, "agent")->u.pod.status.reason, "Terminated");
+  assert_int_equal(kl_pod(t, "agent")->u.pod.status.phase, POD_FAILED);
+  assert_string_equal(kl_pod(t, "agent")->u.pod.status.reason, "Terminated");
   /* Then the machine is off: nothing runs; the pods stay (not deleted). */
   assert_int_equal(machine(t, "node-1"), MACHINE_CRASHED);
   assert_null(truth_pod(t->f.truth, uid0));
   assert_null(truth_pod(t->f.truth, uidc));
-  assert_non_null(pod(t, "web-0"));
-  assert_non_null(pod(t, "agent"));
+  assert_non_null(kl_pod(t, "web-0"));
+  assert_non_null(kl_pod(t, "agent"));
   assert_int_equal(
       changes(t, "kubelet", KIND_POD, "web-0", "delete", 0, SIM_MIN(10)), 0);
   /* Powered off before the volume teardown was reported: volumesInUse
@@ -691,34 +618,34 @@ static void shutdown_terminates_pods_in_order_then_powers_off(void **state)
       str_list_has(&node(t, "node-1")->u.node.volumes_in_use, CSI_NAME));
   assert_true(lease_renewed(t, "node-1") <= sd + SIM_SEC(3));
   /* node-2 is untouched. */
-  assert_int_equal(pod(t, "web-1")->u.pod.status.phase, POD_RUNNING);
+  assert_int_equal(kl_pod(t, "web-1")->u.pod.status.phase, POD_RUNNING);
 }
 
 static void shutdown_grace_is_the_pods_own_when_shorter(void **state)
 {
-  struct t *t = *state;
+  struct kl_fixture *t = *state;
   struct object o;
   simtime sd = SIM_SEC(60);
 
   /* 20 s for regular pods; web-0's own grace is 1 s (the 2 s minimum kill
    * grace applies). */
   t->f.s.timings.v[TIMING_SHUTDOWN_GRACE_PERIOD] = SIM_SEC(20);
-  start(t);
+  kl_start(t);
   o = fixture_pod(&t->f, "web-0", NULL);
   o.u.pod.spec.node_name = "node-1";
   o.u.pod.spec.termination_grace_period_seconds = 1;
   fixture_create(&t->f, &o);
-  run(t, sd);
+  kl_run(t, sd);
   assert_true(kubelets_shutdown(t->ks, "node-1"));
   assert_true(fixture_noted(&t->f, "grace 1s"));
   assert_true(fixture_noted(&t->f, "1 regular pod(s) get 20s to stop"));
-  run(t, sd + SIM_SEC(5));
+  kl_run(t, sd + SIM_SEC(5));
   assert_int_equal(machine(t, "node-1"), MACHINE_CRASHED);
 }
 
 static void shutdown_without_grace_period_is_a_crash(void **state)
 {
-  struct t *t = *state;
+  struct kl_fixture *t = *state;
   static const char *const node1[] = {"node-1", "web-0", NULL};
   uint64_t uid = two_running_pods(t);
 
@@ -726,27 +653,27 @@ static void shutdown_without_grace_period_is_a_crash(void **state)
   assert_true(kubelets_shutdown(t->ks, "node-1"));
   assert_int_equal(machine(t, "node-1"), MACHINE_CRASHED);
   assert_null(truth_pod(t->f.truth, uid));
-  run(t, SIM_MIN(5));
+  kl_run(t, SIM_MIN(5));
   assert_int_equal(kubelet_requests(t, node1, SIM_SEC(60), SIM_MIN(5)), 0);
-  assert_int_equal(pod(t, "web-0")->u.pod.status.phase, POD_RUNNING);
+  assert_int_equal(kl_pod(t, "web-0")->u.pod.status.phase, POD_RUNNING);
   assert_int_equal(node(t, "node-1")->u.node.ready.status, COND_TRUE);
 }
 
 static void node_shut_down_gracefully_boots_and_posts_ready(void **state)
 {
-  struct t *t = *state;
+  struct kl_fixture *t = *state;
 
   t->f.s.timings.v[TIMING_SHUTDOWN_GRACE_PERIOD] = SIM_SEC(30);
   two_running_pods(t);
   assert_true(kubelets_shutdown(t->ks, "node-1"));
-  run(t, SIM_MIN(2));
+  kl_run(t, SIM_MIN(2));
   assert_int_equal(machine(t, "node-1"), MACHINE_CRASHED);
   assert_true(kubelets_restart(t->ks, "node-1"));
-  run(t, SIM_MIN(3));
+  kl_run(t, SIM_MIN(3));
   assert_int_equal(node(t, "node-1")->u.node.ready.status, COND_TRUE);
   assert_true(event_at(t, "node-1", "NodeReady", 0) >= SIM_MIN(2));
   /* The Failed pod is terminal: not started again. */
-  assert_int_equal(pod(t, "web-0")->u.pod.status.phase, POD_FAILED);
+  assert_int_equal(kl_pod(t, "web-0")->u.pod.status.phase, POD_FAILED);
   assert_int_equal(truth_volume(t->f.truth, "pv-1")->writers_nr, 0);
 }
 
@@ -754,7 +681,7 @@ static void node_shut_down_gracefully_boots_and_posts_ready(void **state)
 
 static void removed_vm_is_gone_with_its_pods(void **state)
 {
-  struct t *t = *state;
+  struct kl_fixture *t = *state;
   static const char *const node1[] = {"node-1", "web-0", NULL};
   uint64_t uid = two_running_pods(t);
 
@@ -762,19 +689,19 @@ static void removed_vm_is_gone_with_its_pods(void **state)
   assert_int_equal(machine(t, "node-1"), MACHINE_GONE);
   assert_null(truth_pod(t->f.truth, uid));
   assert_true(kubelets_restart(t->ks, "node-1")); /* nothing to boot */
-  run(t, SIM_MIN(5));
+  kl_run(t, SIM_MIN(5));
   assert_int_equal(machine(t, "node-1"), MACHINE_GONE);
   assert_int_equal(kubelet_requests(t, node1, SIM_SEC(60), SIM_MIN(5)), 0);
 }
 
 static void added_node_gets_a_kubelet_and_runs_pods(void **state)
 {
-  struct t *t = *state;
+  struct kl_fixture *t = *state;
   const char *zone = NULL;
   const struct object *n;
 
-  start(t);
-  run(t, SIM_SEC(30));
+  kl_start(t);
+  kl_run(t, SIM_SEC(30));
   assert_true(kubelets_add_node(t->ks, "node-9", NULL, &zone));
   /* Round-robin over the fixture's zones a, b: the third node is in a. */
   assert_string_equal(zone, "a");
@@ -793,29 +720,29 @@ static void added_node_gets_a_kubelet_and_runs_pods(void **state)
   assert_true(kubelets_add_node(t->ks, "node-10", "c", &zone));
   assert_string_equal(zone, "c");
   create_pod(t, "web-0", "node-9", NULL, 0);
-  run(t, SIM_SEC(120));
+  kl_run(t, SIM_SEC(120));
   assert_non_null(api_get(t->f.api, KIND_LEASE, "kube-node-lease", "node-9"));
   assert_true(lease_renewed(t, "node-9") > SIM_SEC(100));
-  assert_int_equal(pod(t, "web-0")->u.pod.status.phase, POD_RUNNING);
-  assert_non_null(strstr(pod(t, "web-0")->u.pod.status.pod_ip, "10.244.2."));
+  assert_int_equal(kl_pod(t, "web-0")->u.pod.status.phase, POD_RUNNING);
+  assert_non_null(strstr(kl_pod(t, "web-0")->u.pod.status.pod_ip, "10.244.2."));
   assert_int_equal(machine(t, "node-9"), MACHINE_UP);
 }
 
 static void node_deleted_and_added_again_is_a_fresh_machine(void **state)
 {
-  struct t *t = *state;
+  struct kl_fixture *t = *state;
 
   two_running_pods(t);
   assert_true(kubelets_remove(t->ks, "node-1"));
   assert_int_equal(api_delete(t->f.api, "cloud-node-lifecycle-controller",
                               KIND_NODE, "", "node-1", NULL),
                    API_OK);
-  run(t, SIM_MIN(2));
+  kl_run(t, SIM_MIN(2));
   assert_true(kubelets_add_node(t->ks, "node-1", "a", NULL));
   assert_int_equal(machine(t, "node-1"), MACHINE_UP);
   create_pod(t, "web-5", "node-1", NULL, 0);
-  run(t, SIM_MIN(3));
-  assert_int_equal(pod(t, "web-5")->u.pod.status.phase, POD_RUNNING);
+  kl_run(t, SIM_MIN(3));
+  assert_int_equal(kl_pod(t, "web-5")->u.pod.status.phase, POD_RUNNING);
   /* A new VM has an empty image cache, and is not "rebooted". */
   assert_non_null(event(t, "web-5", "Pulling", 0));
   assert_null(event(t, "node-1", "Rebooted", 0));
@@ -829,15 +756,15 @@ static bool cordon(struct object *o, void *ctx)
 
 static void kubelet_reports_cordon_and_uncordon(void **state)
 {
-  struct t *t = *state;
+  struct kl_fixture *t = *state;
   bool on = true, off = false;
 
-  start(t);
-  run(t, SIM_SEC(30));
+  kl_start(t);
+  kl_run(t, SIM_SEC(30));
   assert_int_equal(api_patch(t->f.api, "kubectl", KIND_NODE, "", "node-1", 0,
                              cordon, &on, NULL),
                    API_OK);
-  run(t, SIM_SEC(60));
+  kl_run(t, SIM_SEC(60));
   assert_int_equal(event_at(t, "node-1", "NodeNotSchedulable", 0),
                    SIM_SEC(30) + SIM_MS(5));
   assert_string_equal(event(t, "node-1", "NodeNotSchedulable", 0)->message,
@@ -845,7 +772,7 @@ static void kubelet_reports_cordon_and_uncordon(void **state)
   assert_int_equal(api_patch(t->f.api, "kubectl", KIND_NODE, "", "node-1", 0,
                              cordon, &off, NULL),
                    API_OK);
-  run(t, SIM_SEC(90));
+  kl_run(t, SIM_SEC(90));
   assert_int_equal(event_at(t, "node-1", "NodeSchedulable", 0),
                    SIM_SEC(60) + SIM_MS(5));
   assert_null(event(t, "node-2", "NodeNotSchedulable", 0));
@@ -855,32 +782,32 @@ static void kubelet_reports_cordon_and_uncordon(void **state)
 
 static uint64_t run_world(uint64_t seed)
 {
-  struct t *t = calloc(1, sizeof(*t));
+  struct kl_fixture *t = calloc(1, sizeof(*t));
   uint64_t d = SIM_FNV_INIT;
   size_t nr;
 
   fixture_init(&t->f, 2, seed);
   t->f.s.timings.v[TIMING_SHUTDOWN_GRACE_PERIOD] = SIM_SEC(20);
-  start(t);
+  kl_start(t);
   bound_claim(t, "data-web-0", "pv-1", PVSRC_CSI);
   attach_pv1(t, "node-1");
   create_pod(t, "web-0", "node-1", "data-web-0", 0);
   create_pod(t, "web-1", "node-2", NULL, 0);
-  run(t, SIM_MIN(1));
+  kl_run(t, SIM_MIN(1));
   kubelets_crash(t->ks, "node-1");
-  run(t, SIM_MIN(3));
+  kl_run(t, SIM_MIN(3));
   kubelets_restart(t->ks, "node-1");
-  run(t, SIM_MIN(6));
+  kl_run(t, SIM_MIN(6));
   kubelets_partition(t->ks, "node-2");
-  run(t, SIM_MIN(8));
+  kl_run(t, SIM_MIN(8));
   force_delete(t, "web-1");
-  run(t, SIM_MIN(9));
+  kl_run(t, SIM_MIN(9));
   kubelets_heal(t->ks, "node-2");
-  run(t, SIM_MIN(12));
+  kl_run(t, SIM_MIN(12));
   kubelets_shutdown(t->ks, "node-1");
-  run(t, SIM_MIN(14));
+  kl_run(t, SIM_MIN(14));
   kubelets_restart(t->ks, "node-1");
-  run(t, SIM_MIN(20));
+  kl_run(t, SIM_MIN(20));
   const struct event *const *ev = api_events(t->f.api, &nr);
   for (size_t i = 0; i < nr; i++) {
     d = sim_fnv1a(d, ev[i]->reason, strlen(ev[i]->reason));
@@ -905,7 +832,7 @@ same_seed_gives_the_same_faulty_run_and_another_seed_another(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, kl_setup, kl_teardown)
       T(crash_stops_containers_writers_and_heartbeats_and_writes_nothing),
       T(crash_of_a_crashed_node_and_unknown_nodes_change_nothing),
       T(restart_brings_pods_back_in_place_with_new_ips),
