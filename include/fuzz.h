@@ -93,6 +93,8 @@ struct fuzz_profile {
   size_t good_images_nr;
   const char *const *broken_images; /* declared crashes / never ready */
   size_t broken_images_nr;
+  const char *const *zones; /* the nodes' distinct zones, in node order */
+  size_t zones_nr;
 };
 
 /*
@@ -113,6 +115,7 @@ const char *fuzz_param_name(enum fuzz_param_id id);
 /* The built-in profile's kinds and defaults, for docs and `list`. */
 void fuzz_profile_describe(const struct fuzz_profile *p, FILE *f);
 
+
 /* --- schedules ------------------------------------------------------------ */
 
 /* Run i's seed: a function of (master, i) only. */
@@ -132,16 +135,33 @@ struct fuzz_fault_ref {
  */
 struct fuzz_schedule {
   gsl_rng *rng;       /* RNG_FUZZ of the run seed, reseeded per run */
-  struct arena arena; /* names made up for this run */
+  struct arena arena; /* names and variant arrays made up for this run */
+  /*
+   * The scenario this run simulates: the profile's, with the run's draw
+   * from spec.fuzz.vary applied (version and its timings, the nodes'
+   * zones, the StatefulSets' fields, recorded in run.variant so a failure
+   * file replays it). Shares the profile scenario's arrays where nothing
+   * varies; its own live in arena.
+   */
+  struct scenario run;
+  bool varied[FV_COUNT];
+  int32_t vary[FV_COUNT]; /* the alternative drawn for each varied key */
   VEC(struct action) actions;
   VEC(struct fuzz_fault_ref) faults; /* generated, in time order */
   size_t generated;                  /* how many actions were drawn */
 };
 
+/* "1.37, 1 zone, Parallel, OnDelete, minReadySeconds 10, ..." - what run
+ * sc varies, for messages; "" when the profile varies nothing. */
+void fuzz_variant_label(const struct fuzz_schedule *sc, char *buf,
+                        size_t len);
+
 void fuzz_schedule_init(struct fuzz_schedule *sc);
 void fuzz_schedule_release(struct fuzz_schedule *sc);
 
-/* Draws run `seed`'s schedule (replacing what sc held). */
+/* Draws run `seed`'s variant and schedule (replacing what sc held). The
+ * variant comes from its own stream (RNG_FUZZ substream 1), so a profile
+ * that adds spec.fuzz.vary keeps the fault schedules it had. */
 void fuzz_generate(const struct fuzz_profile *p, uint64_t seed,
                    struct fuzz_schedule *sc);
 

@@ -257,12 +257,68 @@ struct fuzz_fault {
   size_t params_nr;
 };
 
+/*
+ * spec.variant: StatefulSet fields set on every StatefulSet of the
+ * scenario after loading, as if its manifest said so. A fuzz run writes
+ * its draw from spec.fuzz.vary here in its failure file, so the file
+ * replays the run without rewriting the user's manifests.
+ */
+enum sts_variant_field {
+  SV_POLICY = 0,     /* podManagementPolicy: enum pod_management_policy */
+  SV_STRATEGY,       /* updateStrategy (type): enum update_strategy_type */
+  SV_MAX_UNAVAIL,    /* maxUnavailable (RollingUpdate): a count >= 1 */
+  SV_MIN_READY,      /* minReadySeconds: >= 0 */
+  SV_WHEN_DELETED,   /* whenDeleted: enum pvc_retention */
+  SV_WHEN_SCALED,    /* whenScaled: enum pvc_retention */
+  SV_COUNT
+};
+
+struct sts_variant {
+  struct src_pos pos; /* spec.variant, for messages */
+  bool set[SV_COUNT];
+  int32_t v[SV_COUNT];
+};
+
+/* The YAML name of a variant field ("podManagementPolicy", ...). */
+const char *sts_variant_field_name(enum sts_variant_field f);
+/* The YAML value of an enum field's v ("Parallel", "Delete"); NULL for
+ * the count fields. */
+const char *sts_variant_value_name(enum sts_variant_field f, int32_t v);
+
+/*
+ * Sets the variant's fields on ss. A strategy of OnDelete clears the
+ * rollingUpdate fields (the API refuses them with OnDelete). Returns
+ * false if the result is not valid (maxUnavailable with OnDelete).
+ */
+bool sts_variant_apply(const struct sts_variant *v,
+                       struct statefulset_spec *ss);
+
+/*
+ * spec.fuzz.vary: per run, one alternative of each listed key, drawn
+ * uniformly from the run's own stream: the StatefulSet fields of struct
+ * sts_variant, and of the cluster the Kubernetes version and the number
+ * of zones the nodes are spread over.
+ */
+enum fuzz_vary_key {
+  FV_STS_FIRST = 0, /* FV_STS_FIRST + enum sts_variant_field */
+  FV_VERSION = SV_COUNT, /* kubernetesVersion: a minor, 31..37 */
+  FV_ZONES,              /* zones: a count, nodes round-robin over them */
+  FV_COUNT
+};
+
+struct fuzz_vary {
+  struct src_pos pos[FV_COUNT];
+  const int32_t *alts[FV_COUNT]; /* the alternatives of each key */
+  size_t alts_nr[FV_COUNT];      /* 0 = not varied */
+};
+
 struct fuzz_spec {
   bool present;
   int64_t runs;  /* 0 = unset */
   simtime until; /* SIMTIME_NEVER = unset */
   const struct fuzz_fault *faults;
   size_t faults_nr;
+  struct fuzz_vary vary;
 };
 
 struct scenario_object {
@@ -317,6 +373,7 @@ struct scenario {
   const struct expectation *expects;
   size_t expects_nr;
   struct fuzz_spec fuzz;
+  struct sts_variant variant; /* spec.variant, already applied to objects */
 
   /* warnings that did not stop the load: "file:line:col: ..." strings */
   struct str_list warnings;
@@ -369,5 +426,8 @@ void scenario_release(struct scenario *s);
  * StatefulSetStartOrdinal and PodIndexLabel on. Unknown gates are off.
  */
 bool scenario_feature_enabled(const struct scenario *s, const char *gate);
+
+/* Whether Kubernetes 1.<minor> has the feature gate (or flag) at all. */
+bool scenario_gate_known(const char *name, int minor);
 
 #endif

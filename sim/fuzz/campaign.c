@@ -356,7 +356,7 @@ static int write_failure(FILE *out, void *ctx)
       .replay = f->file,
   };
 
-  return fuzz_write_scenario(out, c->p->s, c->sc.actions.v, c->sc.actions.nr,
+  return fuzz_write_scenario(out, &c->sc.run, c->sc.actions.v, c->sc.actions.nr,
                              f->seed, c->o->run.until, &info);
 }
 
@@ -497,7 +497,7 @@ static void shrink_one(struct camp *c, struct fuzz_failure *f, int fd)
   struct diag d = {0};
   char *min = fuzz_min_path(f->file);
   struct fuzz_shrink_job job = {
-      .s = c->p->s,
+      .s = &c->sc.run,
       .mutant = c->o->run.mutant,
       .properties = c->o->run.properties,
       .seed = f->seed,

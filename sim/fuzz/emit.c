@@ -295,6 +295,28 @@ static void write_cluster(FILE *f, const struct scenario *s)
   }
 }
 
+/* spec.variant: the StatefulSet fields the run changed (vary.c). */
+static void write_variant(FILE *f, const struct scenario *s)
+{
+  bool any = false;
+
+  for (int k = 0; k < SV_COUNT; k++) {
+    if (!s->variant.set[k])
+      continue;
+    fputs(any ? ", " : "  variant: {", f);
+    any = true;
+    fprintf(f, "%s: ", sts_variant_field_name((enum sts_variant_field)k));
+    const char *word =
+        sts_variant_value_name((enum sts_variant_field)k, s->variant.v[k]);
+    if (word)
+      fputs(word, f);
+    else
+      fprintf(f, "%d", (int)s->variant.v[k]);
+  }
+  if (any)
+    fputs("}\n", f);
+}
+
 static void one_line(FILE *f, const char *prefix, const char *text)
 {
   fputs(prefix, f);
@@ -375,6 +397,7 @@ int fuzz_write_scenario(FILE *f, const struct scenario *s,
   yaml_dur(f, until);
   fputc('\n', f);
   write_cluster(f, s);
+  write_variant(f, s);
   if (actions_nr) {
     fputs("  actions:\n", f);
     for (size_t i = 0; i < actions_nr; i++) {

@@ -24,6 +24,13 @@ const struct fuzz__kind_info *fuzz__kind_info(enum action_kind k);
 /* Whether a parameter is a duration (else a count). */
 bool fuzz__param_is_duration(enum fuzz_param_id id);
 
+/* spec.fuzz.vary (vary.c): checks it against the scenario and collects
+ * the nodes' zones; draws run seed's variant into sc->run; prints it. */
+int fuzz__vary_check(struct fuzz_profile *p, struct diag *d);
+void fuzz__vary_draw(const struct fuzz_profile *p, uint64_t seed,
+                     struct fuzz_schedule *sc);
+void fuzz__vary_describe(const struct fuzz_profile *p, FILE *f);
+
 /* The range of parameter id for kind k in profile p (defaults filled). */
 struct fuzz_range fuzz__param(const struct fuzz_kind *k, enum fuzz_param_id id);
 

@@ -47,6 +47,15 @@ void fuzz_schedule_release(struct fuzz_schedule *sc)
 
 /* --- the model ------------------------------------------------------------ */
 
+/* Node i's zone in this run (spec.fuzz.vary.zones may move it). */
+static const char *run_zone(const struct fuzz_schedule *sc,
+                            const struct fuzz_profile *p, size_t i)
+{
+  if (sc->run.nodes_nr == p->nodes_nr && sc->run.nodes)
+    return sc->run.nodes[i].zone;
+  return p->nodes[i].zone;
+}
+
 struct gnode {
   const char *name, *zone;
   simtime from;          /* joined the cluster (0 for the first nodes) */
@@ -298,7 +307,7 @@ static void arrive(struct gen *g, const struct fuzz_kind *k, simtime t)
   }
   case ACTION_ADD_NODE: {
     const char *zone =
-        p->nodes_nr ? p->nodes[g->nodes.nr % p->nodes_nr].zone : NULL;
+        p->nodes_nr ? run_zone(g->sc, p, g->nodes.nr % p->nodes_nr) : NULL;
     add_node(g, t, zone);
     return;
   }
@@ -470,15 +479,16 @@ void fuzz_generate(const struct fuzz_profile *p, uint64_t seed,
   VEC(struct arrival) arr = {0};
   const struct scenario *s = p->s;
 
-  gsl_rng_set(sc->rng, rng_stream_seed(seed, RNG_FUZZ, 0));
   arena_release(&sc->arena);
   arena_init(&sc->arena, 4096);
+  fuzz__vary_draw(p, seed, sc);
+  gsl_rng_set(sc->rng, rng_stream_seed(seed, RNG_FUZZ, 0));
   sc->actions.nr = 0;
   sc->faults.nr = 0;
 
   for (size_t i = 0; i < p->nodes_nr; i++)
     VEC_PUSH(&g.nodes, ((struct gnode){.name = p->nodes[i].name,
-                                       .zone = p->nodes[i].zone}));
+                                       .zone = run_zone(sc, p, i)}));
   g.next_node = (unsigned)p->nodes_nr;
   g.replicas = xcalloc(p->sets_nr ? p->sets_nr : 1, sizeof(*g.replicas));
   for (size_t i = 0; i < p->sets_nr; i++)

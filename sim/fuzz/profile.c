@@ -311,6 +311,9 @@ int fuzz_profile_init(struct fuzz_profile *p, const struct scenario *s,
   collect_sets(p);
   collect_nodes(p);
   collect_images(p);
+  rc = fuzz__vary_check(p, d);
+  if (rc)
+    goto fail;
   if (!s->fuzz.faults_nr) {
     p->builtin = true;
     for (size_t i = 0; i < NKINDS; i++)
@@ -374,4 +377,5 @@ void fuzz_profile_describe(const struct fuzz_profile *p, FILE *f)
   for (size_t i = 0; i < p->skipped_nr; i++)
     fprintf(f, "  %-20s skipped: not supported by this build yet\n",
             action_name(p->skipped[i]));
+  fuzz__vary_describe(p, f);
 }

@@ -84,8 +84,10 @@ int fuzz_run(const struct fuzz_profile *p, const struct fuzz_run_opts *o,
              const struct fuzz_schedule *sc, uint64_t seed,
              struct fuzz_outcome *out, struct diag *d)
 {
+  /* A schedule built by hand (tests) has no variant: the profile's. */
+  const struct scenario *base = sc->run.kubernetes_minor ? &sc->run : p->s;
   struct scenario rs =
-      run_scenario(p->s, sc->actions.v, sc->actions.nr, o->until);
+      run_scenario(base, sc->actions.v, sc->actions.nr, o->until);
   struct world_opts wo = {
       .has_seed = true,
       .seed = seed,

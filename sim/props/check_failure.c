@@ -970,7 +970,9 @@ struct lv_set {
   bool recount;        /* parameters changed: recount before use */
   bool converged;      /* as of the last after_event */
   simtime unconverged_since;
-  bool reported; /* for the current deadline */
+  bool reported;      /* for the current deadline */
+  simtime ctl_wrote;  /* the controller's last write for this set */
+  simtime claim_gone; /* a claim named like one of its claims vanished */
 };
 
 struct lv_state {
@@ -1045,6 +1047,47 @@ static bool lv_params_changed(const struct object *a, const struct object *b)
          (ra && rb ? strcmp(ra, rb) != 0 : ra != rb);
 }
 
+/* Whether claim is named <template>-<set>-<ordinal> for set e. */
+static bool lv_claim_of(const struct lv_set *e, const char *claim)
+{
+  size_t n = strlen(e->name), len = strlen(claim);
+  const char *end = claim + len;
+  const char *p = end;
+
+  while (p > claim && p[-1] >= '0' && p[-1] <= '9')
+    p--;
+  if (p == end || p - claim < (ptrdiff_t)n + 3 || p[-1] != '-')
+    return false;
+  p -= n + 1;
+  return !strncmp(p, e->name, n) && p[-1] == '-';
+}
+
+/*
+ * What min-stall detection needs: when the controller last wrote for a
+ * set (its status, its pods and claims), and when a claim named like one
+ * of the set's vanished (the garbage collector removing a stale one).
+ */
+static void lv_note_stale_claim(struct prop_ctx *c, struct lv_state *s,
+                                enum watch_type t, const struct object *o)
+{
+  struct lv_set *e;
+
+  if (!strcmp(prop_client(c), CTL_CLIENT)) {
+    const struct owner_ref *r = meta_controller_ref(&o->meta);
+    uint64_t uid = o->kind == KIND_STATEFULSET ? o->meta.uid : r ? r->uid : 0;
+    if (uid && (e = lv_find(s, uid)))
+      e->ctl_wrote = prop_now(c);
+  }
+  if (o->kind != KIND_PVC || t != WATCH_DELETED)
+    return;
+  for (size_t i = 0; i < s->sets.nr; i++) {
+    e = &s->sets.v[i];
+    if (!e->gone && !strcmp(e->ns, o->meta.namespace_) &&
+        lv_claim_of(e, o->meta.name))
+      e->claim_gone = prop_now(c);
+  }
+}
+
 static void lv_write(struct prop_ctx *c, void *st, enum watch_type t,
                      const struct object *old, const struct object *now)
 {
@@ -1056,6 +1099,7 @@ static void lv_write(struct prop_ctx *c, void *st, enum watch_type t,
     s->wrote = true;
     lv_settle(c, s, old, now); /* the state before this event's writes */
   }
+  lv_note_stale_claim(c, s, t, o);
   switch (o->kind) {
   case KIND_STATEFULSET:
     if (t == WATCH_ADDED) {
@@ -1463,6 +1507,28 @@ static void lv_describe(const struct lv_view *v, const struct lv_set *e,
 }
 
 /*
+ * An upstream stall (statefulset-controller.md: the sync's step 6 and the
+ * pod-update handler): after a sync the controller
+ * requeues a set with minReadySeconds only while status.availableReplicas
+ * differs from spec.replicas - and availableReplicas counts condemned
+ * pods too - while the "Ready + minReadySeconds + 1 s" requeue of the pod
+ * handler is dropped when an earlier AddAfter of the key is pending
+ * (client-go's delaying queue keeps the earliest). A pod that becomes
+ * available after the last sync then wakes nothing until the informer
+ * resync (12-24 h). Recorded as a hazard, not a liveness failure.
+ */
+static bool min_ready_stall(const struct lv_view *v, const struct lv_set *e)
+{
+  const struct object *set = view_get(v, KIND_STATEFULSET, e->ns, e->name);
+
+  if (!set || set->u.sts.spec.min_ready_seconds <= 0)
+    return false;
+  const struct statefulset_status *st = &set->u.sts.status;
+  return st->observed_generation == set->meta.generation &&
+         st->available_replicas == set->u.sts.spec.replicas;
+}
+
+/*
  * Judges the state that held from the last after_event until `until`:
  * a set not converged past the deadline, and not exempt, fails.
  */
@@ -1491,6 +1557,28 @@ static void lv_judge(struct prop_ctx *c, const struct lv_view *v,
     lv_describe(v, e, sc.bad, why, sizeof(why));
     char objs[700];
     snprintf(objs, sizeof(objs), "StatefulSet/%s", e->name);
+    if (e->claim_gone > e->ctl_wrote && e->total < e->replicas) {
+      prop_hazard(c, objs,
+                  "%s has not converged %s after the last action ended (%s), "
+                  "but a claim of a previous pod was removed after the "
+                  "controller's last write for the set, and claim events "
+                  "enqueue nothing: the upstream stall until the informer "
+                  "resync (statefulset-controller.md trace 7, "
+                  "docs/fidelity.md)",
+                  e->name, dur(bound, a, sizeof(a)), why);
+      e->reported = true;
+      continue;
+    }
+    if (min_ready_stall(v, e)) {
+      prop_hazard(c, objs,
+                  "%s has not converged %s after the last action ended (%s), "
+                  "but status.availableReplicas equals replicas, so the "
+                  "controller set no minReadySeconds requeue: the upstream "
+                  "stall until the informer resync (docs/fidelity.md)",
+                  e->name, dur(bound, a, sizeof(a)), why);
+      e->reported = true;
+      continue;
+    }
     prop_violate(c, objs,
                  "%s has not converged %s after the last action ended (at "
                  "%s; not converged since %s): %s",

@@ -99,7 +99,7 @@ static void down_write(struct prop_ctx *c, void *st, enum watch_type t,
   }
   int32_t start = prop_start_ordinal(set);
   for (int j = start; j < start + set->u.sts.spec.replicas; j++) {
-    if (prop_known_unhealthy(c, &s->h, set, j, &why)) {
+    if (prop_known_unavailable_at_version(c, &s->h, set, j, &why)) {
       prop_violate(c, objs,
                    "OrderedReady scale-down deleted %s while replica "
                    "%s-%d %s",
@@ -107,7 +107,7 @@ static void down_write(struct prop_ctx *c, void *st, enum watch_type t,
       return;
     }
   }
-  if (!prop_known_unhealthy(c, &s->h, set, k, &why))
+  if (!prop_known_unavailable_at_version(c, &s->h, set, k, &why))
     return;
   /* An unhealthy condemned pod may go only if it is the lowest unhealthy
    * condemned one (firstUnavailablePod). */
@@ -115,7 +115,7 @@ static void down_write(struct prop_ctx *c, void *st, enum watch_type t,
     const char *why2;
     if (prop_in_range(set, j) || !prop_set_pod(api, set, j))
       continue;
-    if (prop_known_unhealthy(c, &s->h, set, j, &why2)) {
+    if (prop_known_unavailable_at_version(c, &s->h, set, j, &why2)) {
       prop_violate(c, objs,
                    "OrderedReady scale-down deleted unhealthy %s although "
                    "%s-%d is a lower unhealthy condemned pod",

@@ -198,7 +198,7 @@ static void order_write(struct prop_ctx *c, void *st, enum watch_type t,
                      pod->meta.name, h->meta.name);
         return;
       }
-      if (prop_known_unavailable_for_update(c, &s->h, set, j, &why)) {
+      if (prop_known_unavailable_at_version(c, &s->h, set, j, &why)) {
         prop_violate(c, objs,
                      "rolling update deleted %s while %s-%d (higher) %s",
                      pod->meta.name, set->meta.name, j, why);
@@ -238,6 +238,7 @@ struct budget_state {
   struct prop_health h;
   uint64_t seq;    /* engine event of the current pass */
   int64_t deleted; /* update deletions in it */
+  int64_t broken;  /* 1.37 Parallel phase-1 deletions in it */
 };
 
 /*
@@ -264,8 +265,8 @@ static void budget_write(struct prop_ctx *c, void *st, enum watch_type t,
   if (seq != s->seq) {
     s->seq = seq;
     s->deleted = 0;
+    s->broken = 0;
   }
-  s->deleted++;
   const char *update = prop_update_revision(api, set);
   int32_t start = prop_start_ordinal(set);
   int32_t end = start + set->u.sts.spec.replicas;
@@ -273,9 +274,32 @@ static void budget_write(struct prop_ctx *c, void *st, enum watch_type t,
                 set->u.sts.spec.pod_management_policy == PMP_PARALLEL;
   int64_t known = 0;
   const char *why;
+  int32_t max = max_unavailable(set);
+
+  /*
+   * 1.37 Parallel, phase 1 (section 6.4.2): an old-revision pod at or
+   * above the partition that is unavailable is deleted outside the
+   * budget - deleting it makes nothing less available - at most
+   * maxUnavailable of them per pass.
+   */
+  if (exempt && strcmp(pod_revision(old), update) &&
+      ord - start >= set->u.sts.spec.partition &&
+      !prop_available(old, set->u.sts.spec.min_ready_seconds, prop_now(c))) {
+    if (++s->broken > max) {
+      char objs[700];
+      snprintf(objs, sizeof(objs), "StatefulSet/%s, Pod/%s", set->meta.name,
+               old->meta.name);
+      prop_violate(c, objs,
+                   "rolling update: %lld unavailable old-revision pods "
+                   "deleted in one pass > maxUnavailable %d",
+                   (long long)s->broken, max);
+    }
+    return;
+  }
+  s->deleted++;
 
   for (int j = start; j < end; j++) {
-    if (!prop_known_unavailable_for_update(c, &s->h, set, j, &why))
+    if (!prop_known_unavailable_at_version(c, &s->h, set, j, &why))
       continue;
     const struct object *h = prop_set_pod(api, set, j);
     if (exempt && h && !meta_is_deleting(&h->meta) &&
@@ -284,7 +308,6 @@ static void budget_write(struct prop_ctx *c, void *st, enum watch_type t,
       continue;
     known++;
   }
-  int32_t max = max_unavailable(set);
   if (known + s->deleted > max) {
     char objs[700];
     snprintf(objs, sizeof(objs), "StatefulSet/%s, Pod/%s", set->meta.name,

@@ -105,11 +105,12 @@ bool prop_known_unhealthy(struct prop_ctx *c, struct prop_health *h,
                           const char **why);
 
 /*
- * prop_known_unhealthy as a rolling update judges it: from 1.34 on
+ * prop_known_unhealthy as the controller of the run's version judges it
+ * (rolling update, Step F of scale-down): from 1.34 on
  * availability counts (isUnavailable); up to 1.33 Ready alone did
  * (isHealthy, minReadySeconds ignored: B3, fixed by #130909).
  */
-bool prop_known_unavailable_for_update(struct prop_ctx *c,
+bool prop_known_unavailable_at_version(struct prop_ctx *c,
                                        struct prop_health *h,
                                        const struct object *set, int ordinal,
                                        const char **why);

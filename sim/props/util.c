@@ -239,7 +239,7 @@ bool prop_known_unhealthy(struct prop_ctx *c, struct prop_health *h,
   return false;
 }
 
-bool prop_known_unavailable_for_update(struct prop_ctx *c,
+bool prop_known_unavailable_at_version(struct prop_ctx *c,
                                        struct prop_health *h,
                                        const struct object *set, int ordinal,
                                        const char **why)

@@ -154,6 +154,35 @@ bool scenario_feature_enabled(const struct scenario *s, const char *gate)
   return false;
 }
 
+/* ---- spec.variant -------------------------------------------------------- */
+
+bool sts_variant_apply(const struct sts_variant *v, struct statefulset_spec *ss)
+{
+  if (v->set[SV_POLICY])
+    ss->pod_management_policy = (enum pod_management_policy)v->v[SV_POLICY];
+  if (v->set[SV_STRATEGY]) {
+    ss->update_strategy = (enum update_strategy_type)v->v[SV_STRATEGY];
+    if (ss->update_strategy == UPDATE_ON_DELETE) {
+      /* The API refuses rollingUpdate with OnDelete. */
+      ss->partition = 0;
+      memset(&ss->max_unavailable, 0, sizeof(ss->max_unavailable));
+    }
+  }
+  if (v->set[SV_MAX_UNAVAIL]) {
+    if (ss->update_strategy == UPDATE_ON_DELETE)
+      return false;
+    ss->max_unavailable =
+        (struct int_or_percent){.set = true, .value = v->v[SV_MAX_UNAVAIL]};
+  }
+  if (v->set[SV_MIN_READY])
+    ss->min_ready_seconds = v->v[SV_MIN_READY];
+  if (v->set[SV_WHEN_DELETED])
+    ss->when_deleted = (enum pvc_retention)v->v[SV_WHEN_DELETED];
+  if (v->set[SV_WHEN_SCALED])
+    ss->when_scaled = (enum pvc_retention)v->v[SV_WHEN_SCALED];
+  return true;
+}
+
 /* ---- arena-grown lists -------------------------------------------------- */
 
 void *scenario__arena_grow(struct arena *a, const void *v, size_t nr,
@@ -802,6 +831,17 @@ static int finish(struct loader *ld, const char *first, int rc)
 {
   struct scenario *s = ld->s;
 
+  /* spec.variant, on every StatefulSet wherever its document was. */
+  for (size_t i = 0; !rc && i < ld->objects.nr; i++) {
+    struct object *o = &ld->objects.v[i].obj;
+    if (o->kind == KIND_STATEFULSET &&
+        !sts_variant_apply(&s->variant, &o->u.sts.spec))
+      rc = diagf(ld->d, s->variant.pos.file, s->variant.pos.line,
+                 s->variant.pos.col, SIM_ESCHEMA,
+                 "spec.variant: maxUnavailable: only allowed with "
+                 "updateStrategy RollingUpdate (StatefulSet %s is OnDelete)",
+                 o->meta.name);
+  }
   if (!rc) {
     s->objects_nr = ld->objects.nr;
     s->objects = ld->objects.nr

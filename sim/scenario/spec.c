@@ -276,6 +276,14 @@ static const struct gate {
     {"DisableForceDetachOnTimeout", 31, 0},
 };
 
+bool scenario_gate_known(const char *name, int minor)
+{
+  for (size_t k = 0; k < sizeof(gates) / sizeof(gates[0]); k++)
+    if (!strcmp(gates[k].name, name) && minor >= gates[k].since)
+      return true;
+  return false;
+}
+
 static int decode_version(const struct ctx *c, const struct ynode *n)
 {
   const char *path = "spec.cluster.kubernetesVersion";
@@ -1673,6 +1681,180 @@ static int decode_expect(const struct ctx *c, const struct ynode *n)
   return 0;
 }
 
+/* ---- variants ----------------------------------------------------------- */
+
+/* The YAML names of the vary keys: the variant fields, then the cluster's. */
+static const char *const vary_names[FV_COUNT] = {
+    "podManagementPolicy", "updateStrategy", "maxUnavailable",
+    "minReadySeconds",     "whenDeleted",    "whenScaled",
+    "kubernetesVersion",   "zones",
+};
+
+/* The words of the enum fields, by value. */
+static const char *const variant_words[SV_COUNT][2] = {
+    [SV_POLICY] = {"OrderedReady", "Parallel"},
+    [SV_STRATEGY] = {"RollingUpdate", "OnDelete"},
+    [SV_WHEN_DELETED] = {"Retain", "Delete"},
+    [SV_WHEN_SCALED] = {"Retain", "Delete"},
+};
+
+const char *sts_variant_field_name(enum sts_variant_field f)
+{
+  return f < SV_COUNT ? vary_names[f] : "?";
+}
+
+const char *sts_variant_value_name(enum sts_variant_field f, int32_t v)
+{
+  if (f >= SV_COUNT || !variant_words[f][0] || v < 0 || v > 1)
+    return NULL;
+  return variant_words[f][v];
+}
+
+static int vary_lookup(const char *name, int limit)
+{
+  for (int i = 0; i < limit; i++)
+    if (!strcmp(vary_names[i], name))
+      return i;
+  return -1;
+}
+
+/* One alternative of key k (enum fuzz_vary_key) as an integer. */
+static int decode_alt(const struct ctx *c, int k, const struct ynode *n,
+                      const char *path, int32_t *out)
+{
+  int64_t v;
+  int rc;
+
+  if (n->type != Y_SCALAR || ytree_is_null(n))
+    return fail(c, n, path, "expected a value, not %s",
+                n->type == Y_SEQ   ? "a list"
+                : n->type == Y_MAP ? "a mapping"
+                                   : "null");
+  switch (k) {
+  case SV_POLICY:
+  case SV_STRATEGY:
+  case SV_WHEN_DELETED:
+  case SV_WHEN_SCALED:
+    for (int i = 0; i < 2; i++)
+      if (!strcmp(n->str, variant_words[k][i])) {
+        *out = i;
+        return 0;
+      }
+    return fail(c, n, path, "\"%.40s\" is not one of %s, %s", n->str,
+                variant_words[k][0], variant_words[k][1]);
+  case SV_MAX_UNAVAIL:
+  case SV_MIN_READY:
+  case FV_ZONES:
+    rc = ytree_int64(c->file, n, path, k == SV_MIN_READY ? 0 : 1,
+                     k == FV_ZONES ? 26 : INT32_MAX, &v, c->d);
+    if (!rc)
+      *out = (int32_t)v;
+    return rc;
+  case FV_VERSION: {
+    const char *s = n->str[0] == 'v' ? n->str + 1 : n->str;
+    if (s[0] == '1' && s[1] == '.' && s[2] == '3' && s[3] >= '1' &&
+        s[3] <= '7' && !s[4]) {
+      *out = 30 + (s[3] - '0');
+      return 0;
+    }
+    return fail(c, n, path, "\"%.40s\" is not supported (1.31 to 1.37)",
+                n->str);
+  }
+  default:
+    SIM_BUG("vary key %d", k);
+  }
+}
+
+/* Whether the variant's strategy and maxUnavailable agree. */
+static int check_variant(const struct ctx *c, const struct ynode *at,
+                         const char *path, const int32_t *v, const bool *set)
+{
+  if (set[SV_MAX_UNAVAIL] && set[SV_STRATEGY] &&
+      v[SV_STRATEGY] == UPDATE_ON_DELETE)
+    return fail(c, at, path,
+                "maxUnavailable is only allowed with updateStrategy "
+                "RollingUpdate");
+  return 0;
+}
+
+static int decode_variant(const struct ctx *c, const struct ynode *n)
+{
+  const char *path = "spec.variant";
+  struct sts_variant *sv = &c->s->variant;
+  const struct ynode *m;
+  int rc = opt_map(c, n, path, &m);
+
+  if (rc || !m)
+    return rc;
+  memset(sv, 0, sizeof(*sv));
+  sv->pos = pos_of(c, m);
+  for (size_t i = 0; i < m->nr; i++) {
+    const char *name = NULL;
+    char p[PATH_MAX_LEN];
+    int k;
+
+    rc = key_str(c, m->keys[i], path, &name);
+    if (rc)
+      return rc;
+    k = vary_lookup(name, SV_COUNT);
+    if (k < 0)
+      return fail(c, m->keys[i], path,
+                  "unknown field '%.60s' (podManagementPolicy, "
+                  "updateStrategy, maxUnavailable, minReadySeconds, "
+                  "whenDeleted, whenScaled)",
+                  name);
+    rc = decode_alt(c, k, m->items[i], join(p, path, name), &sv->v[k]);
+    if (rc)
+      return rc;
+    sv->set[k] = true;
+  }
+  return check_variant(c, m, path, sv->v, sv->set);
+}
+
+static int decode_vary(const struct ctx *c, const struct ynode *n)
+{
+  const char *path = "spec.fuzz.vary";
+  struct fuzz_vary *fv = &c->s->fuzz.vary;
+  const struct ynode *m;
+  int rc = opt_map(c, n, path, &m);
+
+  if (rc || !m)
+    return rc;
+  for (size_t i = 0; i < m->nr; i++) {
+    const struct ynode *x = m->items[i];
+    const char *name = NULL;
+    char p[PATH_MAX_LEN], q[PATH_MAX_LEN];
+    int k;
+
+    rc = key_str(c, m->keys[i], path, &name);
+    if (rc)
+      return rc;
+    k = vary_lookup(name, FV_COUNT);
+    if (k < 0)
+      return fail(c, m->keys[i], path,
+                  "unknown key '%.60s' (podManagementPolicy, updateStrategy, "
+                  "maxUnavailable, minReadySeconds, whenDeleted, whenScaled, "
+                  "kubernetesVersion, zones)",
+                  name);
+    join(p, path, name);
+    size_t nr = x->type == Y_SEQ ? x->nr : 1;
+    if (!nr)
+      return fail(c, x, p, "expected at least one alternative");
+    int32_t *alts = arena_calloc(&c->s->arena, nr, sizeof(*alts));
+    for (size_t j = 0; j < nr; j++) {
+      const struct ynode *y = x->type == Y_SEQ ? x->items[j] : x;
+      rc = decode_alt(c, k, y, x->type == Y_SEQ ? index_path(q, p, j) : p,
+                      &alts[j]);
+      if (rc)
+        return rc;
+    }
+    fv->pos[k] = pos_of(c, m->keys[i]);
+    fv->alts[k] = alts;
+    fv->alts_nr[k] = nr;
+  }
+  return 0;
+}
+
 /* ---- fuzz --------------------------------------------------------------- */
 
 /* One side of a range: an integer, else a duration. */
@@ -1787,7 +1969,7 @@ static int decode_fault(const struct ctx *c, const struct ynode *key,
 
 static int decode_fuzz(const struct ctx *c, const struct ynode *n)
 {
-  static const char *const keys[] = {"runs", "until", "faults", NULL};
+  static const char *const keys[] = {"runs", "until", "faults", "vary", NULL};
   const char *path = "spec.fuzz";
   struct fuzz_spec *fz = &c->s->fuzz;
   const struct ynode *m, *x, *faults;
@@ -1802,6 +1984,8 @@ static int decode_fuzz(const struct ctx *c, const struct ynode *n)
                      c->d);
   if (!rc && (x = ytree_get(m, "until")))
     rc = positive_duration(c, x, "spec.fuzz.until", &fz->until);
+  if (!rc)
+    rc = decode_vary(c, ytree_get(m, "vary"));
   if (!rc)
     rc = opt_map(c, ytree_get(m, "faults"), "spec.fuzz.faults", &faults);
   if (rc || !faults || !faults->nr)
@@ -1844,8 +2028,9 @@ int scenario__decode_spec(struct scenario *s, const char *file,
 {
   static const char *const top[] = {"apiVersion", "kind", "metadata", "spec",
                                     NULL};
-  static const char *const keys[] = {"seed",    "until",  "include", "cluster",
-                                     "actions", "expect", "fuzz",    NULL};
+  static const char *const keys[] = {"seed",    "until",   "include",
+                                     "cluster", "actions", "expect",
+                                     "fuzz",    "variant", NULL};
   struct ctx c = {s, file, d};
   const struct ynode *spec, *x;
   int rc;
@@ -1871,6 +2056,8 @@ int scenario__decode_spec(struct scenario *s, const char *file,
     rc = decode_expect(&c, ytree_get(spec, "expect"));
   if (!rc)
     rc = decode_fuzz(&c, ytree_get(spec, "fuzz"));
+  if (!rc)
+    rc = decode_variant(&c, ytree_get(spec, "variant"));
   if (!rc)
     *include = ytree_get(spec, "include");
   return rc;
