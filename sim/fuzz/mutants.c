@@ -83,7 +83,7 @@ static const struct mutant_info registry[] = {
     {MUTANT_KUBELET_EARLY_DELETE,
      "the kubelet confirms a pod's deletion before its containers have "
      "stopped",
-     "identity.at-most-one", "kubelet", "", false, false},
+     "identity.at-most-one", "kubelet", "", true, false},
     {MUTANT_AD_MULTI_ATTACH,
      "the attach/detach controller attaches an RWO volume to a second node "
      "without waiting for the detach",
