@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "kubelet_int.h"
+#include "mutants.h"
 
 /* --- helpers shared by the kubelet files --------------------------------- */
 
@@ -741,6 +742,7 @@ void *kubelets_start(const struct cluster_env *env)
   /* "Created container: c" replaced "Created container c"; the exact
    * release is not pinned in the reference (1.32 assumed). */
   ks->created_colon = s->kubernetes_minor >= 32;
+  ks->mut_early_delete = mutant_on(env->mutant, MUTANT_KUBELET_EARLY_DELETE);
 
   ks->nodes = informer_new(ks->api, KIND_NODE, KL_WHO, delay);
   ks->pods = informer_new(ks->api, KIND_POD, KL_WHO, delay);

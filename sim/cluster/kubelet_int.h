@@ -184,6 +184,7 @@ struct kl_pod {
   bool shutdown;           /* killed by graceful node shutdown: Failed,
                               reason Terminated (kubelet_machine.c) */
   bool final_deleted;      /* the final delete was answered */
+  bool early_deleted;      /* mutant: final-deleted before the stop */
   uint64_t api_timer;      /* status manager retry */
   bool in_waiters;         /* in kubelets.waiters */
   VEC(struct kl_ctr) ctrs; /* init containers first, then the others */
@@ -267,6 +268,8 @@ struct kubelets {
   simtime crash_base, crash_max;
   bool failed_mount_event; /* <= 1.27: FailedMount on the wait timeout */
   bool created_colon;      /* >= 1.32: "Created container: c" */
+  /* mutant MUTANT_KUBELET_EARLY_DELETE (kubelet_pod.c pod_kill) */
+  bool mut_early_delete;
   /* Scratch for building pod statuses. */
   VEC(struct container_status) scratch;
 };

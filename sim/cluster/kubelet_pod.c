@@ -39,6 +39,7 @@
 #include <string.h>
 
 #include "kubelet_int.h"
+#include "mutants.h"
 
 /* Graceful node shutdown (cluster-behaviour.md 2.6, 8). */
 #define KL_SHUTDOWN_REASON "Terminated"
@@ -1258,6 +1259,31 @@ static void pod_terminate(struct kl_pod *kp)
 }
 
 /*
+ * Mutant MUTANT_KUBELET_EARLY_DELETE (mutants.h): the final delete (grace
+ * 0, uid precondition) as soon as the kubelet sees the deletion, before
+ * its containers have stopped. They run on through the grace period
+ * (killed when it ends, exit 137): the modelled app stops within 1 s of
+ * SIGTERM, which would hide the early confirmation; the mutant stands for
+ * a pod whose containers take their grace. The StatefulSet controller,
+ * seeing the name free, creates the next incarnation meanwhile. A delete
+ * that fails (the API unreachable) leaves the faithful final delete after
+ * the stop.
+ */
+static void early_delete(struct kl_pod *kp)
+{
+  enum api_status st = kl__api_pod_final_delete(kp->node, kp->obj);
+
+  if (st != API_OK)
+    return;
+  kp->final_deleted = true;
+  kp->early_deleted = true;
+  kl__note(kp, "Deleted",
+           "mutant %s: kubelet on %s final-deletes the pod (grace 0, uid "
+           "precondition) before its containers have stopped",
+           MUTANT_KUBELET_EARLY_DELETE, kp->node->name);
+}
+
+/*
  * Graceful termination: SIGTERM to every running container ("Killing"),
  * which exits within KL_APP_EXIT_MAX, or SIGKILL when the grace period
  * (at least minimumGracePeriod) ends first. A shorter grace later moves
@@ -1293,6 +1319,9 @@ static void pod_kill(struct kl_pod *kp, int64_t grace_seconds)
   }
   stop_pending(kp);
   kp->state = KP_TERMINATING;
+  bool early = ks->mut_early_delete && kp->deleting && !kp->gone;
+  if (early)
+    early_delete(kp);
   for (size_t i = 0; i < kp->ctrs.nr; i++) {
     struct kl_ctr *c = &kp->ctrs.v[i];
     simtime exit_in;
@@ -1302,7 +1331,8 @@ static void pod_kill(struct kl_pod *kp, int64_t grace_seconds)
     kl__api_event(n, kp->obj, EVENT_NORMAL, "Killing", "Stopping container %s",
                   c->spec->name);
     kl__probe_stop(kp, c);
-    exit_in = rng_range(n->rng, 0, KL_APP_EXIT_MAX);
+    /* The mutant's containers run their whole grace: killed at its end. */
+    exit_in = early ? grace + 1 : rng_range(n->rng, 0, KL_APP_EXIT_MAX);
     if (exit_in <= grace) {
       c->exit_pending = 0;
       c->exit_at = now + exit_in;
@@ -1463,6 +1493,8 @@ void kl__pod_removed(struct kl_node *n, const struct object *o)
     pod_free(kp);
     return;
   }
+  if (kp->early_deleted)
+    return; /* mutant: its own delete; the containers run out the grace */
   if (kp->state < KP_TERMINATING)
     kl__note(kp, "Killing",
              "pod %s was removed from the API while its containers run on "

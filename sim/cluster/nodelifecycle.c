@@ -82,11 +82,31 @@
  *   register both, and nothing here reads the beta labels.
  * - Upstream's informers are shared by all of kube-controller-manager;
  *   here each controller has its own (same delay).
+ *
+ * Mutant MUTANT_NLC_FORCE_DELETE (mutants.h; B16, #35145): the node
+ * controller before 1.5 (PR #35235) handed an evicted node to its
+ * terminationEvictor, whose terminatePods force-deleted (grace 0, no
+ * kubelet confirmation) every terminating pod of the node once
+ * min(deletionGracePeriodSeconds, maximumGracePeriod = 5 min) had passed
+ * since the node was added, with a Node event TerminatingEvictedPod ("Pod
+ * X has exceeded the grace period for deletion after being evicted from
+ * Node "N" and is being force killed"); markNodeAsReachable dropped the
+ * node. The eviction itself keeps today's timing: a node counts as
+ * evicted from the moment this controller puts its NoExecute taint on
+ * (the taint-eviction controller then deletes the pods gracefully when
+ * their tolerations run out, as in a faithful run), and each terminating
+ * pod of an evicted node is force-deleted at max(its deletion, the
+ * eviction) + its capped grace, on the 100 ms eviction grid. SIMPLIFIED:
+ * the termination queue's own zone rate limiter is not modelled (each pod
+ * goes at its own deadline), and the delete carries the pod's uid as a
+ * precondition (1.4's had none) so a replacement is never hit. A run
+ * without the mutant pays one compare per pod event and per taint.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "mutants.h"
 #include "nodefail_int.h"
 
 #define NLC_WHO "node-controller"
@@ -105,6 +125,8 @@
 #define NLC_HEALTH_TRIES 5
 /* The tainting queue's retry when a node has no Ready condition. */
 #define NLC_TAINT_RETRY SIM_MS(50)
+/* The mutant's maximumGracePeriod (pre-1.5 NodeController). */
+#define NLC_MUT_MAX_GRACE SIM_MIN(5)
 /* workqueue.DefaultControllerRateLimiter: 5 ms doubling to 1000 s. */
 #define NLC_BACKOFF_BASE SIM_MS(5)
 #define NLC_BACKOFF_MAX SIM_SEC(1000)
@@ -176,6 +198,17 @@ struct nl_node {
   simtime deadline; /* probe + grace; NEVER: nothing to expire */
   size_t hpos;      /* SIZE_MAX when not in the heap */
   bool ns_queued;   /* NoSchedule worker */
+  /* mutant: in the pre-1.5 terminationEvictor since evicted_at */
+  bool evicted;
+  simtime evicted_at;
+};
+
+/* mutant: a terminating pod the pre-1.5 terminationEvictor would kill. */
+struct nl_force {
+  const char *ns, *name, *node; /* strings of the run arena */
+  uint64_t uid;
+  simtime since; /* deletion began (deletionTimestamp - grace) */
+  simtime grace; /* capped at NLC_MUT_MAX_GRACE */
 };
 
 struct nl_pod_item {
@@ -218,6 +251,12 @@ struct nlc {
   VEC(struct nl_pod_item) pod_queue;
   uint64_t pod_timer;
   simtime pod_at;
+
+  /* mutant MUTANT_NLC_FORCE_DELETE (see the file comment) */
+  bool mut_force;
+  VEC(struct nl_force) force; /* in arrival order */
+  uint64_t force_timer;
+  simtime force_at;
 
   /* scratch */
   VEC(const struct object *) list;
@@ -731,6 +770,142 @@ static bool swap_taints(struct nlc *c, struct taint *add, size_t an,
   return remove_taints(c, node, del, dn);
 }
 
+/* --- mutant: the pre-1.5 terminationEvictor ----------------------------- */
+
+static void force_fire(struct engine *e, uint64_t subject, uint64_t arg,
+                       void *ctx);
+
+/* When f is due (on the eviction grid), or NEVER while its node is not
+ * evicted. */
+static simtime force_due(const struct nlc *c, const struct nl_force *f)
+{
+  const struct nl_node *n = node_find(c, f->node);
+
+  if (!n || !n->evicted)
+    return SIMTIME_NEVER;
+  simtime from = f->since > n->evicted_at ? f->since : n->evicted_at;
+  return nf__align(c->origin, c->evict_period, from + f->grace);
+}
+
+static void force_plan(struct nlc *c)
+{
+  simtime at = SIMTIME_NEVER;
+
+  for (size_t i = 0; i < c->force.nr; i++) {
+    simtime d = force_due(c, &c->force.v[i]);
+    if (d < at)
+      at = d;
+  }
+  if (at != SIMTIME_NEVER && at < now_of(c))
+    at = now_of(c);
+  if (at == c->force_at && c->force_timer)
+    return;
+  if (c->force_timer)
+    engine_cancel(c->engine, c->force_timer);
+  c->force_timer = 0;
+  c->force_at = at;
+  if (at != SIMTIME_NEVER)
+    c->force_timer = engine_schedule(c->engine, at, PHASE_CONTROLLER,
+                                     "nlc-force-delete", force_fire, 0, 0, c);
+}
+
+/* The node enters (terminationEvictor.Add) or leaves (markNodeAsReachable)
+ * the termination queue. */
+static void force_mark(struct nlc *c, struct nl_node *n, bool evicted)
+{
+  if (n->evicted == evicted)
+    return;
+  n->evicted = evicted;
+  n->evicted_at = now_of(c);
+  force_plan(c);
+}
+
+/* A pod informer event: keep the terminating pods bound to a node. */
+static void force_track(struct nlc *c, enum watch_type t,
+                        const struct object *now)
+{
+  const char *node = now->u.pod.spec.node_name;
+  size_t i;
+
+  for (i = 0; i < c->force.nr; i++)
+    if (c->force.v[i].uid == now->meta.uid)
+      break;
+  if (t == WATCH_DELETED || !meta_is_deleting(&now->meta) || !node || !*node) {
+    if (i == c->force.nr)
+      return;
+    memmove(&c->force.v[i], &c->force.v[i + 1],
+            (c->force.nr - i - 1) * sizeof(c->force.v[0]));
+    c->force.nr--;
+    force_plan(c);
+    return;
+  }
+  int64_t secs = now->meta.deletion_grace_period_seconds;
+  simtime grace = SIM_SEC(secs > 0 ? secs : 0);
+  struct nl_force f = {
+      .ns = now->meta.namespace_,
+      .name = now->meta.name,
+      .node = node,
+      .uid = now->meta.uid,
+      .since = now->meta.deletion_timestamp - grace,
+      .grace = grace < NLC_MUT_MAX_GRACE ? grace : NLC_MUT_MAX_GRACE,
+  };
+  if (i == c->force.nr)
+    VEC_PUSH(&c->force, f);
+  else
+    c->force.v[i] = f; /* a second delete may have shortened it */
+  force_plan(c);
+}
+
+/* terminatePods: force-delete the pods whose capped grace has passed. */
+static void force_fire(struct engine *e, uint64_t subject, uint64_t arg,
+                       void *ctx)
+{
+  struct nlc *c = ctx;
+  simtime now = engine_now(e);
+  size_t keep = 0;
+
+  (void)subject;
+  (void)arg;
+  c->force_timer = 0;
+  c->force_at = SIMTIME_NEVER;
+  for (size_t i = 0; i < c->force.nr; i++) {
+    struct nl_force f = c->force.v[i];
+    if (force_due(c, &f) > now) {
+      c->force.v[keep++] = f;
+      continue;
+    }
+    const struct object *pod = informer_get(c->pods, f.ns, f.name);
+    if (!pod || pod->meta.uid != f.uid)
+      continue; /* gone already */
+    const struct nl_node *n = node_find(c, f.node);
+    api_record_event(c->api, NLC_WHO, n->obj, EVENT_NORMAL,
+                     "TerminatingEvictedPod",
+                     "Pod %s has exceeded the grace period for deletion "
+                     "after being evicted from Node \"%s\" and is being "
+                     "force killed",
+                     f.name, f.node);
+    struct delete_opts o = DELETE_OPTS_DEFAULT;
+    o.grace_seconds = 0;
+    o.precondition_uid = f.uid;
+    enum api_status st =
+        api_delete(c->api, NLC_WHO, KIND_POD, f.ns, f.name, &o);
+    char obj[300];
+    snprintf(obj, sizeof(obj), "Pod/%s", f.name);
+    cluster_note(&c->env, obj, "ForceDeleted",
+                 "mutant %s: node %s is unreachable and the pod's grace "
+                 "period is over: force-deleted (grace 0) without the "
+                 "kubelet's confirmation: %s",
+                 MUTANT_NLC_FORCE_DELETE, f.node, api_status_name(st));
+    if (st == API_OK || st == API_NOT_FOUND || st == API_CONFLICT)
+      continue;
+    /* upstream retries at the next 100 ms tick */
+    f.since = now + c->evict_period - f.grace;
+    c->force.v[keep++] = f;
+  }
+  c->force.nr = keep;
+  force_plan(c);
+}
+
 static struct taint noexec(const char *key)
 {
   return (struct taint){
@@ -747,6 +922,8 @@ static bool mark_reachable(struct nlc *c, struct nl_node *n,
   if (!remove_taints(c, node, &del[0], 1) ||
       !remove_taints(c, node, &del[1], 1))
     return false;
+  if (c->mut_force)
+    force_mark(c, n, false);
   if (queue_remove(c, zone_get(c, node), n)) {
     char obj[300];
     snprintf(obj, sizeof(obj), "Node/%s", n->name);
@@ -792,7 +969,8 @@ static void taint_based_eviction(struct nlc *c, struct nl_node *n,
     if (nf__has_taint(nd, NF_TAINT_UNREACHABLE, TAINT_NO_EXECUTE)) {
       struct taint add = noexec(NF_TAINT_NOT_READY);
       struct taint del = noexec(NF_TAINT_UNREACHABLE);
-      swap_taints(c, &add, 1, &del, 1, node);
+      if (swap_taints(c, &add, 1, &del, 1, node) && c->mut_force)
+        force_mark(c, n, true);
     } else {
       mark_for_tainting(c, n, node, COND_FALSE);
     }
@@ -802,7 +980,8 @@ static void taint_based_eviction(struct nlc *c, struct nl_node *n,
     if (nf__has_taint(nd, NF_TAINT_NOT_READY, TAINT_NO_EXECUTE)) {
       struct taint add = noexec(NF_TAINT_UNREACHABLE);
       struct taint del = noexec(NF_TAINT_NOT_READY);
-      swap_taints(c, &add, 1, &del, 1, node);
+      if (swap_taints(c, &add, 1, &del, 1, node) && c->mut_force)
+        force_mark(c, n, true);
     } else {
       mark_for_tainting(c, n, node, COND_UNKNOWN);
     }
@@ -1253,6 +1432,8 @@ static bool taint_from_queue(struct nlc *c, struct nl_node *n, simtime *wait)
   char obj[300];
   snprintf(obj, sizeof(obj), "Node/%s", n->name);
   cluster_note(&c->env, obj, "NoExecuteTaint", "tainted %s:NoExecute", add.key);
+  if (c->mut_force)
+    force_mark(c, n, true);
   return true;
 }
 
@@ -1583,6 +1764,8 @@ static void on_pod(struct informer *inf, enum watch_type t,
 
   (void)inf;
   nf__index_update(&c->ix, t, old, now);
+  if (c->mut_force)
+    force_track(c, t, now);
   if (t == WATCH_DELETED || !node || !*node)
     return;
   /* podUpdated: added, or bound to another node. */
@@ -1619,6 +1802,8 @@ void *nodelifecycle_start(const struct cluster_env *env)
   c->last_pass = c->last_evict = -1;
   c->pass_at = c->evict_at = c->pod_at = SIMTIME_NEVER;
   c->pass_want = c->origin;
+  c->mut_force = mutant_on(env->mutant, MUTANT_NLC_FORCE_DELETE);
+  c->force_at = SIMTIME_NEVER;
 
   c->nodes = informer_new(c->api, KIND_NODE, NLC_WHO, delay);
   c->leases = informer_new(c->api, KIND_LEASE, NLC_WHO, delay);
@@ -1648,6 +1833,7 @@ void nodelifecycle_stop(void *state)
   free(c->heap.v);
   free(c->ns_queue.v);
   free(c->pod_queue.v);
+  free(c->force.v);
   free(c->list.v);
   nf__index_release(&c->ix);
   free(c);

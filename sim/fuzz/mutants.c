@@ -78,12 +78,12 @@ static const struct mutant_info registry[] = {
     {MUTANT_NLC_FORCE_DELETE,
      "the node lifecycle controller force-deletes the pods of unreachable "
      "nodes (pre-1.5 behaviour)",
-     "identity.at-most-one", "node-lifecycle-controller", "B16 (#35145)", false,
+     "identity.at-most-one", "node-lifecycle-controller", "B16 (#35145)", true,
      false},
     {MUTANT_KUBELET_EARLY_DELETE,
      "the kubelet confirms a pod's deletion before its containers have "
      "stopped",
-     "identity.at-most-one", "kubelet", "", false, false},
+     "identity.at-most-one", "kubelet", "", true, false},
     {MUTANT_AD_MULTI_ATTACH,
      "the attach/detach controller attaches an RWO volume to a second node "
      "without waiting for the detach",
