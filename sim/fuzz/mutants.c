@@ -13,17 +13,17 @@ static const struct mutant_info registry[] = {
      "Parallel with maxUnavailable: broken old-revision pods count against "
      "the budget, so the rollout never starts",
      "liveness.converges", "statefulset-controller", "B2 (#137409)", true,
-     false},
+     true},
     {MUTANT_CTL_B3,
      "rolling update and scale-down use Ready instead of Available "
      "(minReadySeconds ignored)",
      "update.max-unavailable", "statefulset-controller",
-     "B3 (#112307, #123918)", true, false},
+     "B3 (#112307, #123918)", true, true},
     {MUTANT_CTL_B5,
      "OnDelete: status.currentRevision never advances once every pod is "
      "replaced",
      "status.consistent", "statefulset-controller", "B5 (#73492, #106055)",
-     true, false},
+     true, true},
     {MUTANT_CTL_B6,
      "Succeeded pods are not treated as terminal and are never recreated",
      "update.terminal-pods", "statefulset-controller", "B6 (#118310)", true,
@@ -37,7 +37,7 @@ static const struct mutant_info registry[] = {
      "a Pending pod's missing claim is not recreated (claims are made only "
      "with the pod)",
      "liveness.pvc-recreated", "statefulset-controller", "B8 (#74374, #113270)",
-     true, false},
+     true, true},
     {MUTANT_CTL_B9,
      "the PVC retention policy overwrites other controllers' owner "
      "references",
@@ -46,7 +46,7 @@ static const struct mutant_info registry[] = {
      "a pod whose node is unreachable is force-deleted and replaced while "
      "its container may still run",
      "identity.at-most-one", "statefulset-controller", "B16 (#35145)", true,
-     false},
+     true},
     {MUTANT_CTL_B17,
      "the pod cache lags the API: scale-up proceeds on a readiness that is "
      "no longer true",
@@ -55,12 +55,12 @@ static const struct mutant_info registry[] = {
      "scale-down waits for every pod to be healthy (the PetSet rule), so a "
      "crash-looping pod blocks it",
      "liveness.converges", "statefulset-controller", "B19 (#57865)", true,
-     false},
+     true},
     {MUTANT_CTL_B20,
      "Parallel blocks on an unready pod in the update step like "
      "OrderedReady",
      "liveness.converges", "statefulset-controller", "B20 (#96218)", true,
-     false},
+     true},
     {MUTANT_CTL_NO_WAIT_TERMINATING,
      "a replacement pod is created without waiting for the terminating "
      "one to be gone",
@@ -79,11 +79,11 @@ static const struct mutant_info registry[] = {
      "the node lifecycle controller force-deletes the pods of unreachable "
      "nodes (pre-1.5 behaviour)",
      "identity.at-most-one", "node-lifecycle-controller", "B16 (#35145)", true,
-     false},
+     true},
     {MUTANT_KUBELET_EARLY_DELETE,
      "the kubelet confirms a pod's deletion before its containers have "
      "stopped",
-     "identity.at-most-one", "kubelet", "", true, false},
+     "identity.at-most-one", "kubelet", "", true, true},
     {MUTANT_AD_MULTI_ATTACH,
      "the attach/detach controller attaches an RWO volume to a second node "
      "without waiting for the detach",

@@ -956,7 +956,12 @@ const struct property prop_identity_stable_network = {
  *     (`crashes` or `ready: false`), or whose app was made to fail its
  *     readiness (fail-readiness without restore-readiness): no controller
  *     can make it Ready (the broken rollout of statefulset-controller 6.5,
- *     B1).
+ *     B1);
+ *   - a pod bound to a node whose claim is unbound, WaitForFirstConsumer
+ *     and without the selected-node annotation (recreated after the pod
+ *     was scheduled): nothing will provision it (4.4, 4.7).
+ * Two upstream stalls are hazards rather than failures (min_ready_stall,
+ * and the stale claim of trace 7: see lv_judge).
  * Any other stuck state must be declared in the scenario with
  * `property: liveness.converges` and `violated: true`.
  */
@@ -1416,6 +1421,40 @@ static bool unready_pod_holds(struct prop_ctx *c, const struct lv_view *v,
   return prop_max_unavailable_gate(c) && prop_minor(c) < 37;
 }
 
+/*
+ * A claim of a scheduled pod that no scheduler will provision: unbound,
+ * of a WaitForFirstConsumer class, without the selected-node annotation.
+ * The scheduler writes that annotation while it schedules a pod (PreBind,
+ * cluster-behaviour 4.4 and 4.7), and the PV controller
+ * waits for it; a pod bound to its node before the claim existed (the
+ * claim was deleted and recreated while the scheduler's cache still
+ * showed the old one bound) is never scheduled again, so its claim waits
+ * forever and the pod never starts.
+ */
+static const char *unprovisionable_claim(const struct lv_view *v,
+                                         const struct object *pod)
+{
+  const struct pod_spec *ps = &pod->u.pod.spec;
+
+  if (!ps->node_name || !*ps->node_name)
+    return NULL;
+  for (size_t i = 0; i < ps->volumes_nr; i++) {
+    const char *cn = ps->volumes[i].claim_name;
+    if (ps->volumes[i].source != VOLSRC_PVC || !cn)
+      continue;
+    const struct object *pvc = view_get(v, KIND_PVC, pod->meta.namespace_, cn);
+    if (!pvc || pvc->u.pvc.spec.volume_name ||
+        kv_get(&pvc->meta.annotations, "volume.kubernetes.io/selected-node"))
+      continue;
+    const char *cls = pvc->u.pvc.spec.storage_class_name;
+    const struct object *sc =
+        cls && *cls ? view_get(v, KIND_STORAGECLASS, "", cls) : NULL;
+    if (sc && sc->u.sc.volume_binding_mode == BINDING_WAIT_FOR_FIRST_CONSUMER)
+      return cn;
+  }
+  return NULL;
+}
+
 /* Why pod is in a documented stuck state, into buf; or NULL. */
 static const char *stuck_reason(struct prop_ctx *c, const struct lv_view *v,
                                 const struct object *pod, char *buf, size_t n)
@@ -1423,6 +1462,15 @@ static const char *stuck_reason(struct prop_ctx *c, const struct lv_view *v,
   const char *node = pod->u.pod.spec.node_name, *what;
   const struct scenario *sc = prop_scenario(c);
 
+  if ((what = unprovisionable_claim(v, pod))) {
+    snprintf(buf, n,
+             "%s is bound to %s, but its claim %s waits for a first "
+             "consumer (WaitForFirstConsumer, no selected-node): the "
+             "scheduler will not schedule the pod again, so nothing "
+             "provisions it",
+             pod->meta.name, node, what);
+    return buf;
+  }
   if (node && *node) {
     const struct object *no = view_get(v, KIND_NODE, "", node);
     if (no && no->u.node.ready.status != COND_TRUE &&

@@ -162,7 +162,13 @@ const struct property prop_retention_policy = {
 /* --- liveness.pvc-recreated
  * ------------------------------------------------------------ */
 
-/* How long a Pending pod may miss a claim once the controller can act. */
+/*
+ * How long a Pending pod may miss a claim once the controller can act:
+ * from the first event after the claim went missing that enqueues the
+ * set (a write to the set or to one of its pods). Claim events enqueue
+ * nothing (statefulset-controller.md 3.2), so until such an event the
+ * controller has no reason to look: not a failure.
+ */
 #define PVC_BOUND SIM_SEC(60)
 
 /*
@@ -183,6 +189,7 @@ struct pending_pod {
   bool dirty; /* to be looked at after this event */
   bool reported;
   simtime missing_since;  /* SIMTIME_NEVER = nothing missing (or blocked) */
+  simtime woken_since;    /* the set's first wake-up since; or NEVER */
   uint64_t next_same_ord; /* uid of the next pod with this ordinal, or 0 */
 };
 
@@ -192,6 +199,7 @@ struct recreate_state {
   struct u64map by_uid; /* uid -> index in pods */
   struct u64map by_ord; /* ordinal -> uid of the first pod with it */
   VEC(size_t) dirty;    /* indexes of dirty pods, in no order */
+  struct u64map woken;  /* set uid -> last write that enqueues the set */
 };
 
 static struct pending_pod *pending_by_uid(struct recreate_state *s,
@@ -257,6 +265,12 @@ static void recreate_write(struct prop_ctx *c, void *st, enum watch_type t,
   struct pending_pod *p;
 
   prop_health_write(c, &s->h, t, old, now);
+  if (o->kind == KIND_STATEFULSET || o->kind == KIND_POD) {
+    const struct owner_ref *r = meta_controller_ref(&o->meta);
+    uint64_t set = o->kind == KIND_STATEFULSET ? o->meta.uid : r ? r->uid : 0;
+    if (set)
+      u64map_put(&s->woken, set, (uint64_t)prop_now(c));
+  }
   if (o->kind == KIND_STATEFULSET) {
     if (s->pods.nr && set_change_matters(t, old, now))
       mark_all(s);
@@ -279,7 +293,8 @@ static void recreate_write(struct prop_ctx *c, void *st, enum watch_type t,
     return;
   struct pending_pod n = {.uid = o->meta.uid,
                           .ord = prop_parse_ordinal(o->meta.name, NULL),
-                          .missing_since = SIMTIME_NEVER};
+                          .missing_since = SIMTIME_NEVER,
+                          .woken_since = SIMTIME_NEVER};
   uint64_t head;
   if (n.ord >= 0) {
     if (u64map_get(&s->by_ord, (uint64_t)n.ord, &head))
@@ -398,11 +413,20 @@ static void recreate_after(struct prop_ctx *c, void *st)
     bool timed;
     if (!missing_claim(c, s, pod, claim, sizeof(claim), &timed)) {
       p->missing_since = SIMTIME_NEVER;
+      p->woken_since = SIMTIME_NEVER;
     } else {
       timed = true;
-      if (p->missing_since == SIMTIME_NEVER) {
+      const struct owner_ref *r = meta_controller_ref(&pod->meta);
+      uint64_t woken = 0;
+      if (p->missing_since == SIMTIME_NEVER)
         p->missing_since = now;
-      } else if (!p->reported && now - p->missing_since > PVC_BOUND) {
+      /* the first wake-up at or after the loss counts (pods of the set
+       * are written all the time; the last one is at least as late) */
+      if (r && u64map_get(&s->woken, r->uid, &woken) &&
+          (simtime)woken >= p->missing_since && p->woken_since == SIMTIME_NEVER)
+        p->woken_since = (simtime)woken;
+      if (!p->reported && p->woken_since != SIMTIME_NEVER &&
+          now - p->woken_since > PVC_BOUND) {
         char objs[700];
         snprintf(objs, sizeof(objs), "Pod/%s, PersistentVolumeClaim/%s",
                  pod->meta.name, claim);
@@ -434,6 +458,7 @@ static void recreate_release(void *st)
   free(s->dirty.v);
   u64map_release(&s->by_uid);
   u64map_release(&s->by_ord);
+  u64map_release(&s->woken);
 }
 
 const struct property prop_liveness_pvc_recreated = {
