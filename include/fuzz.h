@@ -103,7 +103,7 @@ struct fuzz_profile {
  * refuses are skipped (listed in skipped[]), so the generator grows as
  * actions land. Returns 0, or SIM_ESCHEMA with d pointing at a parameter
  * a kind does not take or of the wrong type, or SIM_EUNSUPPORTED for a
- * scenario action that a failure file cannot carry (apply, patch).
+ * scenario action that a failure file cannot carry (apply).
  */
 int fuzz_profile_init(struct fuzz_profile *p, const struct scenario *s,
                       struct diag *d);
@@ -151,8 +151,9 @@ struct fuzz_schedule {
   size_t generated;                  /* how many actions were drawn */
 };
 
-/* "1.37, 1 zone, Parallel, OnDelete, minReadySeconds 10, ..." - what run
- * sc varies, for messages; "" when the profile varies nothing. */
+/* "Parallel, OnDelete, minReadySeconds 10, ..., 1.37, 1 zone" - what run
+ * sc varies (the StatefulSet fields, then version and zones), for
+ * messages; "" when the profile varies nothing. */
 void fuzz_variant_label(const struct fuzz_schedule *sc, char *buf,
                         size_t len);
 

@@ -429,5 +429,7 @@ bool scenario_feature_enabled(const struct scenario *s, const char *gate);
 
 /* Whether Kubernetes 1.<minor> has the feature gate (or flag) at all. */
 bool scenario_gate_known(const char *name, int minor);
+/* Whether 1.<minor> locks the gate to true (GA): it cannot be set false. */
+bool scenario_gate_locked(const char *name, int minor);
 
 #endif

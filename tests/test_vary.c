@@ -485,6 +485,41 @@ static void the_profile_refuses_more_zones_than_the_nodes_are_in(void **st)
   scenario_release(&s);
 }
 
+/* fuzz_profile_init on yaml fails with exactly want. */
+static void assert_profile_refuses(const char *yaml, const char *want)
+{
+  struct scenario s;
+  struct fuzz_profile p;
+  struct diag d = {0};
+  char msg[512];
+
+  load(&s, yaml);
+  assert_int_equal(fuzz_profile_init(&p, &s, &d), SIM_ESCHEMA);
+  diag_format(&d, msg, sizeof(msg));
+  assert_string_equal(msg, want);
+  scenario_release(&s);
+}
+
+static void
+the_profile_refuses_a_version_where_a_gate_set_false_is_ga(void **st)
+{
+  /* StatefulSetAutoDeletePVC may be off in 1.31 and is GA from 1.32 */
+  static const char yaml[] =
+      WEB SCENARIO "  cluster:\n"
+                   "    kubernetesVersion: \"1.31\"\n"
+                   "    featureGates: {StatefulSetAutoDeletePVC: false}\n"
+                   "  fuzz:\n"
+                   "    vary:\n"
+                   "      kubernetesVersion: [\"1.31\", \"1.34\"]\n";
+
+  (void)st;
+  assert_profile_refuses(yaml,
+                         "test.yaml:29:7: spec.fuzz.vary.kubernetesVersion: "
+                         "feature gate 'StatefulSetAutoDeletePVC' is locked "
+                         "to true in 1.34 (GA); it cannot be set to false "
+                         "there");
+}
+
 static void
 the_profile_refuses_a_version_without_a_gate_the_scenario_sets(void **st)
 {
@@ -499,18 +534,13 @@ the_profile_refuses_a_version_without_a_gate_the_scenario_sets(void **st)
                    "      kubernetesVersion: [\"1.37\", \"1.35\", \"1.36\"]\n";
   struct scenario s;
   struct fuzz_profile p;
-  struct diag d = {0};
-  char msg[512];
 
   (void)st;
-  load(&s, yaml);
-  assert_int_equal(fuzz_profile_init(&p, &s, &d), SIM_ESCHEMA);
-  diag_format(&d, msg, sizeof(msg));
-  assert_string_equal(msg, "test.yaml:29:7: spec.fuzz.vary.kubernetesVersion: "
-                           "feature gate "
-                           "'StaleControllerConsistencyStatefulSet' does not "
-                           "exist in 1.35");
-  scenario_release(&s);
+  assert_profile_refuses(yaml,
+                         "test.yaml:29:7: spec.fuzz.vary.kubernetesVersion: "
+                         "feature gate "
+                         "'StaleControllerConsistencyStatefulSet' does not "
+                         "exist in 1.35");
 
   /* versions that all have it are fine */
   char ok[4096];
@@ -975,6 +1005,8 @@ int main(void)
       cmocka_unit_test(the_profile_refuses_more_zones_than_the_nodes_are_in),
       cmocka_unit_test(
           the_profile_refuses_a_version_without_a_gate_the_scenario_sets),
+      cmocka_unit_test(
+          the_profile_refuses_a_version_where_a_gate_set_false_is_ga),
       cmocka_unit_test(the_same_seed_draws_the_same_variant),
       cmocka_unit_test(over_many_seeds_every_alternative_is_drawn),
       cmocka_unit_test(a_vary_section_leaves_the_fault_schedule_as_it_was),

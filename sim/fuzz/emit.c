@@ -82,6 +82,7 @@ bool fuzz__action_writable(enum action_kind k)
   case ACTION_RESTART_CONTROLLER:
   case ACTION_API_ERRORS:
   case ACTION_WATCH_DELAY:
+  case ACTION_PATCH:
     return true;
   default:
     return false; /* apply (and later kinds) carry a parsed object */
@@ -110,6 +111,61 @@ static void key_dur(FILE *f, const char *key, simtime v)
 {
   fprintf(f, ", %s: ", key);
   yaml_dur(f, v);
+}
+
+/* A merge patch's map: `null` for a key it removes. */
+static void patch_map(FILE *f, const char *key, const struct kv_list *m)
+{
+  if (!m->nr)
+    return;
+  fprintf(f, ", %s: {", key);
+  for (size_t i = 0; i < m->nr; i++) {
+    fputs(i ? ", " : "", f);
+    fuzz__yaml_str(f, m->v[i].key);
+    fputs(": ", f);
+    if (m->v[i].value)
+      fuzz__yaml_str(f, m->v[i].value);
+    else
+      fputs("null", f);
+  }
+  fputc('}', f);
+}
+
+static void write_patch(FILE *f, const struct action *a)
+{
+  char object[400];
+
+  snprintf(object, sizeof(object), "%s/%s", obj_kind_name(a->patch_kind),
+           a->patch_name);
+  key_str(f, "object", object);
+  patch_map(f, "labels", &a->patch_labels);
+  patch_map(f, "annotations", &a->patch_annotations);
+  if (a->patch_finalizers_set) {
+    fputs(", finalizers: [", f);
+    for (size_t i = 0; i < a->patch_finalizers.nr; i++) {
+      fputs(i ? ", " : "", f);
+      fuzz__yaml_str(f, a->patch_finalizers.v[i]);
+    }
+    fputc(']', f);
+  }
+  if (a->patch_owner_refs_set) {
+    fputs(", ownerReferences: [", f);
+    for (size_t i = 0; i < a->patch_owner_refs_nr; i++) {
+      const struct patch_owner_ref *r = &a->patch_owner_refs[i];
+      fputs(i ? ", {apiVersion: " : "{apiVersion: ", f);
+      fuzz__yaml_str(f, r->api_version);
+      key_str(f, "kind", r->kind);
+      key_str(f, "name", r->name);
+      if (r->controller)
+        fputs(", controller: true", f);
+      if (r->block_owner_deletion)
+        fputs(", blockOwnerDeletion: true", f);
+      if (r->stale_uid)
+        fputs(", uid: stale", f);
+      fputc('}', f);
+    }
+    fputc(']', f);
+  }
 }
 
 void fuzz_write_action(FILE *f, const struct action *a)
@@ -196,6 +252,9 @@ void fuzz_write_action(FILE *f, const struct action *a)
     key_str(f, "component", a->component);
     key_dur(f, "delay", a->delay);
     key_dur(f, "duration", a->duration);
+    break;
+  case ACTION_PATCH:
+    write_patch(f, a);
     break;
   default: /* the other node actions take only the node */
     key_str(f, "node", a->node);

@@ -403,6 +403,46 @@ static void arrive(struct gen *g, const struct fuzz_kind *k, simtime t)
     fault(g, t, 0, k->kind);
     return;
   }
+  case ACTION_PATCH: {
+    /*
+     * Another controller takes a claim over, as e2e row 24 of the
+     * reference's section 11 does by hand: a ConfigMap controller
+     * ownerReference replaces the claim's owners. After downFor it lets
+     * go (ownerReferences: []), and the set puts its retention refs back
+     * at its next pass over the pod. The retention policy must leave the
+     * claim alone meanwhile (5.5, B9).
+     */
+    size_t si;
+    simtime down = draw(g, FP_DOWN_FOR, fuzz__param(k, FP_DOWN_FOR));
+    if (!pick_pod(g, &si) || !p->sets[si].claims_nr)
+      return;
+    int64_t ord = rng_range(g->r, 0, g->replicas[si] - 1);
+    int64_t c = rng_range(g->r, 0, (int64_t)p->sets[si].claims_nr - 1);
+    const char *claim =
+        arena_printf(&g->sc->arena, "%s-%s-%lld", p->sets[si].claims[c],
+                     p->sets[si].name, (long long)(p->sets[si].start + ord));
+    struct patch_owner_ref *r = arena_calloc(&g->sc->arena, 1, sizeof(*r));
+    *r = (struct patch_owner_ref){
+        .api_version = "v1",
+        .kind = "ConfigMap",
+        .name = arena_printf(&g->sc->arena, "%s-keeper", claim),
+        .controller = true};
+    a.patch_kind = KIND_PVC;
+    a.patch_name = claim;
+    a.patch_owner_refs_set = true;
+    a.patch_owner_refs = r;
+    a.patch_owner_refs_nr = 1;
+    emit(g, a);
+    fault(g, t, down, k->kind);
+    if (t + down < until) {
+      struct action u = base_action(ACTION_PATCH, t + down);
+      u.patch_kind = KIND_PVC;
+      u.patch_name = claim;
+      u.patch_owner_refs_set = true;
+      emit(g, u);
+    }
+    return;
+  }
   case ACTION_DELETE_STATEFULSET: {
     if (!p->sets_nr)
       return;

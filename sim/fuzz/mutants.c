@@ -41,7 +41,7 @@ static const struct mutant_info registry[] = {
     {MUTANT_CTL_B9,
      "the PVC retention policy overwrites other controllers' owner "
      "references",
-     "retention.policy", "statefulset-controller", "B9 (#122400)", true, false},
+     "retention.policy", "statefulset-controller", "B9 (#122400)", true, true},
     {MUTANT_CTL_B16,
      "a pod whose node is unreachable is force-deleted and replaced while "
      "its container may still run",

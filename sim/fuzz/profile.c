@@ -43,6 +43,8 @@ static const struct fuzz__kind_info kinds[] = {
     {ACTION_RESTART_CONTROLLER, SIM_MIN(240), 0, -1, true},
     {ACTION_DELETE_PVC, 0, 0, -1, true},
     {ACTION_DELETE_STATEFULSET, 0, 0, -1, false},
+    /* a claim handed to another controller for downFor (gen.c) */
+    {ACTION_PATCH, 0, B(FP_DOWN_FOR), -1, false},
 };
 
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))

@@ -60,6 +60,15 @@ int fuzz__vary_check(struct fuzz_profile *p, struct diag *d)
                      "spec.fuzz.vary.kubernetesVersion: feature gate '%s' "
                      "does not exist in 1.%d",
                      s->feature_gates[g].name, (int)fv->alts[FV_VERSION][i]);
+      } else if (!s->feature_gates[g].enabled &&
+                 scenario_gate_locked(s->feature_gates[g].name,
+                                      fv->alts[FV_VERSION][i])) {
+        const struct src_pos *at = &fv->pos[FV_VERSION];
+        return diagf(d, at->file, at->line, at->col, SIM_ESCHEMA,
+                     "spec.fuzz.vary.kubernetesVersion: feature gate '%s' "
+                     "is locked to true in 1.%d (GA); it cannot be set to "
+                     "false there",
+                     s->feature_gates[g].name, (int)fv->alts[FV_VERSION][i]);
       }
   return 0;
 }

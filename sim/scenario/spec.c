@@ -284,6 +284,14 @@ bool scenario_gate_known(const char *name, int minor)
   return false;
 }
 
+bool scenario_gate_locked(const char *name, int minor)
+{
+  for (size_t k = 0; k < sizeof(gates) / sizeof(gates[0]); k++)
+    if (!strcmp(gates[k].name, name))
+      return gates[k].ga && minor >= gates[k].ga;
+  return false;
+}
+
 static int decode_version(const struct ctx *c, const struct ynode *n)
 {
   const char *path = "spec.cluster.kubernetesVersion";
