@@ -464,6 +464,58 @@ static void kubernetes_documents_keep_their_source_text(void **st)
   scenario_release(&t);
 }
 
+/* A patch action (the claim-takeover fault, or one the scenario lists)
+ * is written out and read back as it was. */
+static void patch_actions_survive_a_failure_file(void **st)
+{
+  static const char yaml[] = MANIFESTS
+      "apiVersion: stsim/v1alpha1\nkind: Scenario\n"
+      "metadata: {name: p}\nspec:\n  actions:\n"
+      "    - {at: 1m, action: patch, object: "
+      "PersistentVolumeClaim/data-web-1, labels: {a: \"1\", b: null}, "
+      "annotations: {n: \"x y\"}, finalizers: [example.com/keep], "
+      "ownerReferences: [{apiVersion: v1, kind: ConfigMap, name: k, "
+      "controller: true, blockOwnerDeletion: true}, {apiVersion: "
+      "apps/v1, kind: StatefulSet, name: web, uid: stale}]}\n"
+      "    - {at: 2m, action: patch, object: "
+      "PersistentVolumeClaim/data-web-1, ownerReferences: []}\n";
+  struct scenario s, t;
+  char *buf = NULL;
+  size_t n = 0;
+
+  (void)st;
+  load(&s, yaml);
+  FILE *f = open_memstream(&buf, &n);
+  assert_int_equal(
+      fuzz_write_scenario(f, &s, s.actions, s.actions_nr, 1, SIM_MIN(10), NULL),
+      0);
+  fclose(f);
+  load(&t, buf);
+  assert_int_equal(t.actions_nr, 2);
+  const struct action *a = &t.actions[0], *b = &t.actions[1];
+  assert_int_equal(a->kind, ACTION_PATCH);
+  assert_int_equal(a->patch_kind, KIND_PVC);
+  assert_string_equal(a->patch_name, "data-web-1");
+  assert_int_equal(a->patch_labels.nr, 2);
+  assert_string_equal(a->patch_labels.v[0].value, "1");
+  assert_null(a->patch_labels.v[1].value);
+  assert_string_equal(a->patch_annotations.v[0].value, "x y");
+  assert_true(a->patch_finalizers_set);
+  assert_string_equal(a->patch_finalizers.v[0], "example.com/keep");
+  assert_int_equal(a->patch_owner_refs_nr, 2);
+  assert_string_equal(a->patch_owner_refs[0].kind, "ConfigMap");
+  assert_true(a->patch_owner_refs[0].controller);
+  assert_true(a->patch_owner_refs[0].block_owner_deletion);
+  assert_false(a->patch_owner_refs[0].stale_uid);
+  assert_string_equal(a->patch_owner_refs[1].api_version, "apps/v1");
+  assert_true(a->patch_owner_refs[1].stale_uid);
+  assert_true(b->patch_owner_refs_set);
+  assert_int_equal(b->patch_owner_refs_nr, 0);
+  free(buf);
+  scenario_release(&s);
+  scenario_release(&t);
+}
+
 /* The first violation of a run of file path (in this process). */
 static struct fuzz_violation replay(const char *path, const char *mutant)
 {
@@ -1108,6 +1160,7 @@ int main(void)
           recovery_is_measured_from_the_fault_to_all_replicas_ready),
       cmocka_unit_test(a_summary_reads_back_as_it_was_written),
       cmocka_unit_test(files_are_written_whole_or_not_at_all),
+      cmocka_unit_test(patch_actions_survive_a_failure_file),
       cmocka_unit_test(every_mutant_names_a_known_property_and_a_unique_name),
       cmocka_unit_test(every_injected_mutant_is_caught_by_the_default_campaign),
   };
