@@ -239,6 +239,7 @@ struct fuzz_failure_info {
   const struct fuzz_violation *v;
   const char *replay; /* the path the replay command names */
   const char *note;   /* an extra comment line or NULL */
+  const char *variant; /* the drawn configuration, or NULL / "" */
 };
 
 /*
@@ -409,6 +410,7 @@ struct fuzz_failure {
   char file[512];     /* failure-<seed>.yaml as written ("" if not) */
   char min_file[512]; /* failure-<seed>.min.yaml ("" if not shrunk) */
   size_t actions, min_actions;
+  char variant[192]; /* the run's drawn configuration (fuzz_variant_label) */
 };
 
 #define FUZZ_MAX_PROPS 64

@@ -354,6 +354,7 @@ static int write_failure(FILE *out, void *ctx)
       .mutant = c->o->run.mutant,
       .v = &f->v,
       .replay = f->file,
+      .variant = f->variant,
   };
 
   return fuzz_write_scenario(out, &c->sc.run, c->sc.actions.v, c->sc.actions.nr,
@@ -369,6 +370,7 @@ static void keep_failure(struct camp *c, struct fuzz_failure *f)
            c->o->out_dir, f->seed);
   fuzz_generate(c->p, f->seed, &c->sc);
   f->actions = c->sc.actions.nr;
+  fuzz_variant_label(&c->sc, f->variant, sizeof(f->variant));
   if (fuzz_write_atomic(f->file, write_failure, &fw, &d)) {
     char msg[700];
     diag_format(&d, msg, sizeof(msg));
@@ -511,7 +513,8 @@ static void shrink_one(struct camp *c, struct fuzz_failure *f, int fd)
                .index = f->index,
                .seed = f->seed,
                .mutant = c->o->run.mutant,
-               .v = &f->v},
+               .v = &f->v,
+               .variant = f->variant},
   };
 
   signal(SIGINT, SIG_IGN);

@@ -418,6 +418,8 @@ static void write_header(FILE *f, const struct scenario *s, uint64_t seed,
   } else {
     one_line(f, "# stsim itself failed (internal error): ", v->message);
   }
+  if (in->variant && in->variant[0])
+    one_line(f, "# configuration drawn for this run: ", in->variant);
   if (in->note)
     one_line(f, "# ", in->note);
   fprintf(f, "# replay: stsim run %s%s%s\n", in->replay ? in->replay : "FILE",

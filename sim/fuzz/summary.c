@@ -114,6 +114,8 @@ static json_t *failure_json(const struct fuzz_failure *f)
   json_object_set_new(o, "minFile",
                       f->min_file[0] ? json_string(f->min_file) : json_null());
   json_object_set_new(o, "minActions", num(f->min_actions));
+  json_object_set_new(o, "variant",
+                      f->variant[0] ? json_string(f->variant) : json_null());
   return o;
 }
 
@@ -290,6 +292,9 @@ static void read_failure(struct reader *r, json_t *o, struct fuzz_failure *f)
   snprintf(f->min_file, sizeof(f->min_file), "%s", get_str(r, o, "minFile"));
   f->actions = get_u64(r, o, "actions");
   f->min_actions = get_u64(r, o, "minActions");
+  /* absent in summaries written before spec.fuzz.vary */
+  if (json_object_get(o, "variant"))
+    snprintf(f->variant, sizeof(f->variant), "%s", get_str(r, o, "variant"));
 }
 
 int fuzz_summary_read_json(const char *path, struct fuzz_summary *sum,
@@ -544,6 +549,8 @@ void fuzz_summary_write_text(FILE *f, const struct fuzz_summary *sum)
     else
       fprintf(f, "  run %" PRIu64 ", seed %" PRIu64 ": %s at %s: %s\n",
               x->index, x->seed, prop_name(x->v.prop), at, x->v.message);
+    if (x->variant[0])
+      fprintf(f, "    configuration: %s\n", x->variant);
     if (x->file[0]) {
       fputs("    replay: ", f);
       replay_line(f, x->file, sum->mutant);
