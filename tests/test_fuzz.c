@@ -992,6 +992,9 @@ static void a_summary_reads_back_as_it_was_written(void **st)
     fuzz_summary_add(&a, &o);
     fuzz_outcome_release(&o);
   }
+  assert_int_equal(a.kept.nr, 1);
+  snprintf(a.kept.v[0].variant, sizeof(a.kept.v[0].variant),
+           "Parallel, OnDelete, 1.37, 1 zone");
   snprintf(path, sizeof(path), "%s/s.json", dir);
   FILE *f = fopen(path, "w");
   assert_int_equal(fuzz_summary_write_json(f, &a), 0);
@@ -1003,6 +1006,7 @@ static void a_summary_reads_back_as_it_was_written(void **st)
   assert_int_equal(b.kinds[ACTION_CRASH_NODE].not_recovered, 3);
   assert_int_equal(b.failures, 1);
   assert_int_equal(b.kept.v[0].seed, fuzz_run_seed(1, 1));
+  assert_string_equal(b.kept.v[0].variant, "Parallel, OnDelete, 1.37, 1 zone");
   fuzz_summary_release(&b);
   /* not JSON, not ours */
   f = fopen(path, "w");
