@@ -206,6 +206,29 @@ static void on_abort(int sig)
   _exit(EXIT_INTERNAL);
 }
 
+/* What `stsim fuzz` would refuse in the fuzz section (vary against the
+ * cluster, kinds and their parameters): run and validate refuse it too,
+ * so a file is either good input or bad, whichever command reads it. */
+static int check_fuzz_section(const struct scenario *s, struct diag *d)
+{
+  struct fuzz_profile fp;
+  int rc;
+
+  if (!s->fuzz.present)
+    return 0;
+  rc = fuzz_profile_init(&fp, s, d);
+  if (!rc) {
+    fuzz_profile_release(&fp);
+    return 0;
+  }
+  if (rc == SIM_EUNSUPPORTED) {
+    /* an action fuzz cannot write (apply): only `stsim fuzz` minds */
+    memset(d, 0, sizeof(*d));
+    return 0;
+  }
+  return rc;
+}
+
 static int cmd_run(int argc, char **argv)
 {
   static struct run_opts o;
@@ -223,7 +246,7 @@ static int cmd_run(int argc, char **argv)
     return print_diag(&d);
   for (size_t i = 0; i < s.warnings.nr; i++)
     fprintf(stderr, "warning: %s\n", s.warnings.v[i]);
-  if (world_check(&s, &o.w, &d)) {
+  if (world_check(&s, &o.w, &d) || check_fuzz_section(&s, &d)) {
     scenario_release(&s);
     return print_diag(&d);
   }
@@ -312,6 +335,10 @@ static int cmd_validate(int argc, char **argv)
     scenario_release(&s);
     return print_diag(&d);
   }
+  if (check_fuzz_section(&s, &d)) {
+    scenario_release(&s);
+    return print_diag(&d);
+  }
   size_t per_kind[KIND_COUNT] = {0};
   for (size_t i = 0; i < s.objects_nr; i++)
     per_kind[s.objects[i].obj.kind]++;
@@ -330,10 +357,33 @@ static int cmd_validate(int argc, char **argv)
   for (size_t i = 0; i < s.objects_nr; i++)
     printf("    %s/%s\n", obj_kind_name(s.objects[i].obj.kind),
            s.objects[i].obj.meta.name ? s.objects[i].obj.meta.name : "");
-  printf("  %zu action%s, %zu expectation%s%s\n", s.actions_nr,
+  const char *sep = "  on every StatefulSet (spec.variant): ";
+  for (int f = 0; f < SV_COUNT; f++) {
+    enum sts_variant_field field = (enum sts_variant_field)f;
+    const char *word = sts_variant_value_name(field, s.variant.v[f]);
+    if (!s.variant.set[f])
+      continue;
+    printf("%s%s ", sep, sts_variant_field_name(field));
+    if (word)
+      fputs(word, stdout);
+    else
+      printf("%d", (int)s.variant.v[f]);
+    sep = ", ";
+  }
+  if (sep[0] == ',')
+    putchar('\n');
+  size_t varied = 0;
+  for (int k = 0; k < FV_COUNT; k++)
+    varied += s.fuzz.vary.alts_nr[k] > 0;
+  printf("  %zu action%s, %zu expectation%s", s.actions_nr,
          s.actions_nr == 1 ? "" : "s", s.expects_nr,
-         s.expects_nr == 1 ? "" : "s",
-         s.fuzz.present ? ", a fuzz profile" : "");
+         s.expects_nr == 1 ? "" : "s");
+  if (s.fuzz.present && varied)
+    printf(", a fuzz profile (varies %zu key%s per run)", varied,
+           varied == 1 ? "" : "s");
+  else if (s.fuzz.present)
+    fputs(", a fuzz profile", stdout);
+  putchar('\n');
   if (strict) {
     printf("  %zu field%s not modelled (ignored):\n", s.ignored_nr,
            s.ignored_nr == 1 ? "" : "s");
