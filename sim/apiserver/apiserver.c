@@ -311,7 +311,7 @@ static bool str_list_has(const struct str_list *l, const char *s)
 
 static bool str_eq(const char *a, const char *b)
 {
-  if (!a || !b)
+  if (a == b || !a || !b)
     return a == b;
   return !strcmp(a, b);
 }
