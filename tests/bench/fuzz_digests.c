@@ -7,6 +7,7 @@
  *
  *   usage: fuzz_digests N [MUTANT]
  */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -29,6 +30,9 @@ int main(int argc, char **argv)
     fprintf(stderr, "fuzz_digests: %s: %s\n", SCN, d.msg);
     return 1;
   }
+  /* as a campaign worker: freed memory is kept for the next run */
+  mallopt(M_TRIM_THRESHOLD, 512 << 20);
+  mallopt(M_MMAP_THRESHOLD, 64 << 20);
   fuzz_schedule_init(&sc);
   for (uint64_t i = 0; i < n; i++) {
     uint64_t seed = fuzz_run_seed(1, i);
