@@ -28,7 +28,11 @@ static uint64_t reference(uint64_t h, simtime at, int phase, uint64_t seq,
 }
 
 static const char *const kinds[] = {
-    "watch-deliver", "kubelet-lease", "", "x", "sts-sync",
+    "watch-deliver",
+    "kubelet-lease",
+    "",
+    "x",
+    "sts-sync",
     "a kind longer than sixty-four characters, to be folded byte by byte "
     "like any other",
 };
@@ -84,8 +88,8 @@ static void fast_folds_equal_the_bytewise_definition(void **state)
   trace_memo_free(m);
 }
 
-static void a_memo_without_room_for_a_new_kind_folds_it_byte_by_byte(
-    void **state)
+static void
+a_memo_without_room_for_a_new_kind_folds_it_byte_by_byte(void **state)
 {
   static char names[400][8];
   struct trace t, ref;
@@ -109,7 +113,8 @@ int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(fast_folds_equal_the_bytewise_definition),
-      cmocka_unit_test(a_memo_without_room_for_a_new_kind_folds_it_byte_by_byte),
+      cmocka_unit_test(
+          a_memo_without_room_for_a_new_kind_folds_it_byte_by_byte),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
