@@ -234,6 +234,20 @@ const struct object *api__tree_get(const struct api__tree *t, const char *ns,
   return n ? n->obj : NULL;
 }
 
+const struct object *api__tree_get_hint(const struct api__tree *t, uint64_t uid,
+                                        const char *ns, const char *name)
+{
+  uint64_t at;
+
+  if (uid && u64map_get(&t->by_uid, uid, &at)) {
+    const struct api__tnode *n = (const struct api__tnode *)(uintptr_t)at;
+    if ((n->ns == ns || !strcmp(n->ns, ns)) &&
+        (n->name == name || !strcmp(n->name, name)))
+      return n->obj;
+  }
+  return api__tree_get(t, ns, name);
+}
+
 /* Inserts a key known to be absent (name8: its prefix8). */
 static struct api__tnode *insert(struct api__tree *t, struct api__tnode *n,
                                  struct api__pool *p, const struct object *o,
