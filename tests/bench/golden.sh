@@ -5,6 +5,12 @@
 #   usage: tests/bench/golden.sh OUT STSIM FUZZ_DIGESTS [RUNS]
 #   then:  diff -r OUT_before OUT_after
 #
+# FUZZ_DIGESTS is tests/bench/fuzz_digests.c built against the same
+# library as STSIM:
+#   cc -std=c17 -D_POSIX_C_SOURCE=200809L -O2 -Iinclude -o DIG \
+#     tests/bench/fuzz_digests.c build/libsim.a \
+#     $(pkg-config --libs yaml-0.1 gsl jansson) -lm
+#
 # Per scenario: run -v (text), --output json, --trace, --report; the
 # default fuzz campaign (-j2, JSON, text and result files, wall time and
 # runs/s removed) plain and with mutants the campaign catches (failure
