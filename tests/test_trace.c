@@ -91,7 +91,7 @@ static void fast_folds_equal_the_bytewise_definition(void **state)
 static void
 a_memo_without_room_for_a_new_kind_folds_it_byte_by_byte(void **state)
 {
-  static char names[400][8];
+  static char names[400][16];
   struct trace t, ref;
   struct trace_memo *m = trace_memo_new();
 
