@@ -28,7 +28,9 @@ check() { # check NAME WANT_RC CMD...
   return 0
 }
 
-for f in tests/bad/*.yaml; do
+# tests/bad: the loader refuses them; tests/bad-fuzz: the fuzz section
+# is refused against the loaded scenario (fuzz_profile_init)
+for f in tests/bad/*.yaml tests/bad-fuzz/*.yaml; do
   [ -e "$f" ] || continue
   expect_msg=$(sed -n '1s/^# expect: //p' "$f")
   if check "$f" 2 "$bin" validate "$f"; then

@@ -311,7 +311,7 @@ static bool str_list_has(const struct str_list *l, const char *s)
 
 static bool str_eq(const char *a, const char *b)
 {
-  if (!a || !b)
+  if (a == b || !a || !b)
     return a == b;
   return !strcmp(a, b);
 }
@@ -1122,7 +1122,11 @@ static enum api_status do_update(struct api *api, const struct object *in,
                                  bool status, const struct object **out)
 {
   enum obj_kind k = in->kind;
-  const struct object *cur = lookup(api, k, in->meta.namespace_, in->meta.name);
+  const struct object *cur =
+      in->meta.name ? api__tree_get_hint(&api->store[k], in->meta.uid,
+                                         api__namespace(k, in->meta.namespace_),
+                                         in->meta.name)
+                    : NULL;
   struct object nw;
 
   if (status && !has_status(k))

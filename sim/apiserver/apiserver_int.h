@@ -51,6 +51,11 @@ struct api__tree {
 /* The version stored under (ns, name), or NULL. O(log n). */
 const struct object *api__tree_get(const struct api__tree *t, const char *ns,
                                    const char *name);
+/* api__tree_get, found by uid first when the key's object has that uid
+ * (a write of a version the client read: the common update); a key whose
+ * object has another uid, or none, by name. */
+const struct object *api__tree_get_hint(const struct api__tree *t, uint64_t uid,
+                                        const char *ns, const char *name);
 /* Inserts o, or replaces the version with o's key; returns the old one. */
 const struct object *api__tree_put(struct api__tree *t, struct api__pool *p,
                                    const struct object *o);

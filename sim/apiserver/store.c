@@ -82,11 +82,35 @@ static int key_cmp(const char *ns, const char *name, uint64_t name8,
   return name == n->name ? 0 : strcmp(name, n->name);
 }
 
+/* The by_name map's key: a string mixed a word at a time (a lookup key
+ * only, never output; collisions fall back to the tree). */
+static uint64_t mix(uint64_t x)
+{
+  x *= UINT64_C(0x9e3779b97f4a7c15);
+  return x ^ (x >> 29);
+}
+
+static uint64_t hash_str(uint64_t h, const char *s)
+{
+  size_t n = strlen(s);
+  uint64_t w;
+
+  h = mix(h ^ n);
+  for (; n >= 8; n -= 8, s += 8) {
+    memcpy(&w, s, 8);
+    h = mix(h ^ w);
+  }
+  if (n) {
+    w = 0;
+    memcpy(&w, s, n);
+    h = mix(h ^ w);
+  }
+  return h;
+}
+
 static uint64_t key_hash(const char *ns, const char *name)
 {
-  uint64_t h = sim_fnv1a(SIM_FNV_INIT, ns, strlen(ns) + 1);
-
-  return sim_fnv1a(h, name, strlen(name)) >> 2; /* below the map's marks */
+  return hash_str(hash_str(SIM_FNV_INIT, ns), name) >> 2; /* below marks */
 }
 
 static int height(const struct api__tnode *n)
@@ -208,6 +232,20 @@ const struct object *api__tree_get(const struct api__tree *t, const char *ns,
   const struct api__tnode *n = find(t, ns, name);
 
   return n ? n->obj : NULL;
+}
+
+const struct object *api__tree_get_hint(const struct api__tree *t, uint64_t uid,
+                                        const char *ns, const char *name)
+{
+  uint64_t at;
+
+  if (uid && u64map_get(&t->by_uid, uid, &at)) {
+    const struct api__tnode *n = (const struct api__tnode *)(uintptr_t)at;
+    if ((n->ns == ns || !strcmp(n->ns, ns)) &&
+        (n->name == name || !strcmp(n->name, name)))
+      return n->obj;
+  }
+  return api__tree_get(t, ns, name);
 }
 
 /* Inserts a key known to be absent (name8: its prefix8). */

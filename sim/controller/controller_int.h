@@ -126,6 +126,10 @@ struct ctl_key {
   /* §16: resourceVersions of our own writes the caches must reach */
   uint64_t want_pod_rv, want_pvc_rv;
   bool rywo_waiting;
+  /* the template digest of this set version (stored versions are
+   * immutable and live until the run ends: the pointer names one) */
+  const struct object *digest_of;
+  uint64_t digest;
 };
 
 /*

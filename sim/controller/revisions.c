@@ -116,6 +116,18 @@ static bool equal_revision(const struct object *x, const struct object *y)
                  y->u.rev.data_hash ? y->u.rev.data_hash : "");
 }
 
+/* pod_template_digest of the pass's set, computed once per set version. */
+static uint64_t set_digest(struct ctl__pass *p)
+{
+  struct ctl_key *k = &p->c->keys.v[p->key];
+
+  if (k->digest_of != p->set) {
+    k->digest = pod_template_digest(&p->set->u.sts.spec.template_);
+    k->digest_of = p->set;
+  }
+  return k->digest;
+}
+
 /* --- create / roll back
  * ------------------------------------------------------------------ */
 
@@ -132,8 +144,7 @@ static const struct object *build_revision(struct ctl__pass *p,
   char hash[32];
   size_t n = 0, plen = strlen(set->meta.name);
 
-  ctl__revision_hash(hash, sizeof(hash),
-                     pod_template_digest(&set->u.sts.spec.template_), cc);
+  ctl__revision_hash(hash, sizeof(hash), set_digest(p), cc);
   object_init(o, KIND_CONTROLLERREVISION);
   /* ControllerRevisionName: the prefix is cut to 223 characters. */
   o->meta.name = arena_printf(a, "%.*s-%s", (int)(plen > 223 ? 223 : plen),
@@ -245,7 +256,7 @@ int ctl__get_revisions(struct ctl__pass *p)
 {
   const struct object *set = p->set;
   const struct statefulset_status *ss = &set->u.sts.status;
-  uint64_t digest = pod_template_digest(&set->u.sts.spec.template_);
+  uint64_t digest = set_digest(p);
   const struct object *latest = p->revs_nr ? p->revs[p->revs_nr - 1] : NULL;
   const struct object *last_equal = NULL, *upd = NULL;
   int64_t next = latest ? latest->u.rev.revision + 1 : 1;

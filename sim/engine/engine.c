@@ -42,6 +42,7 @@ struct engine {
   uint64_t current; /* seq of the running event */
   uint64_t executed;
   struct trace *trace;
+  struct trace_memo *memo; /* the digest's per-kind memo (trace.h) */
 };
 
 struct engine *engine_new(struct trace *trace)
@@ -49,6 +50,8 @@ struct engine *engine_new(struct trace *trace)
   struct engine *e = xcalloc(1, sizeof(*e));
 
   e->trace = trace;
+  if (trace)
+    e->memo = trace_memo_new();
   return e;
 }
 
@@ -59,6 +62,7 @@ void engine_free(struct engine *e)
   free(e->heap);
   free(e->slots);
   free(e->free_slots);
+  trace_memo_free(e->memo);
   free(e);
 }
 
@@ -207,8 +211,8 @@ bool engine_step(struct engine *e, simtime until)
   e->current = top.key & ((UINT64_C(1) << SEQ_BITS) - 1);
   e->executed++;
   if (e->trace)
-    trace_fold(e->trace, top.at, (int)(top.key >> SEQ_BITS), e->current,
-               sl.kind, sl.subject);
+    trace_fold_memo(e->trace, e->memo, top.at, (int)(top.key >> SEQ_BITS),
+                    e->current, sl.kind, sl.subject);
   sl.fn(e, sl.subject, sl.arg, sl.ctx);
   e->current = 0;
   return true;

@@ -29,7 +29,7 @@ static bool visit_claim_owner(const struct object *set, void *ctx)
     if (n > 0 && !strncmp(co->claim, prefix, (size_t)n)) {
       int ord = prop_parse_ordinal(co->claim, NULL);
       char want[420];
-      snprintf(want, sizeof(want), "%s%d", prefix, ord);
+      prop_fmt(want, sizeof(want), "%s%d", prefix, ord);
       if (ord >= 0 && !strcmp(want, co->claim)) {
         co->set = set;
         co->ord = ord;
@@ -63,19 +63,19 @@ static bool counts_sane(const struct statefulset_status *st, char *why,
 {
   if (st->replicas < 0 || st->ready_replicas < 0 || st->current_replicas < 0 ||
       st->updated_replicas < 0 || st->available_replicas < 0)
-    snprintf(why, n, "a negative count (currentReplicas %d)",
+    prop_fmt(why, n, "a negative count (currentReplicas %d)",
              st->current_replicas);
   else if (st->ready_replicas > st->replicas)
-    snprintf(why, n, "readyReplicas %d > replicas %d", st->ready_replicas,
+    prop_fmt(why, n, "readyReplicas %d > replicas %d", st->ready_replicas,
              st->replicas);
   else if (st->available_replicas > st->ready_replicas)
-    snprintf(why, n, "availableReplicas %d > readyReplicas %d",
+    prop_fmt(why, n, "availableReplicas %d > readyReplicas %d",
              st->available_replicas, st->ready_replicas);
   else if (st->updated_replicas > st->replicas)
-    snprintf(why, n, "updatedReplicas %d > replicas %d", st->updated_replicas,
+    prop_fmt(why, n, "updatedReplicas %d > replicas %d", st->updated_replicas,
              st->replicas);
   else if (st->current_replicas > st->replicas)
-    snprintf(why, n, "currentReplicas %d > replicas %d", st->current_replicas,
+    prop_fmt(why, n, "currentReplicas %d > replicas %d", st->current_replicas,
              st->replicas);
   else
     return true;
@@ -113,7 +113,7 @@ static void status_write(struct prop_ctx *c, void *st, enum watch_type t,
     return;
   const struct statefulset_status *a = &old->u.sts.status;
   const struct statefulset_status *b = &now->u.sts.status;
-  snprintf(objs, sizeof(objs), "StatefulSet/%s", o->meta.name);
+  prop_fmt(objs, sizeof(objs), "StatefulSet/%s", o->meta.name);
   if (!counts_sane(b, why, sizeof(why))) {
     prop_violate(c, objs, "status of %s: %s", o->meta.name, why);
     return;
@@ -204,7 +204,7 @@ static bool visit_set_end(const struct object *set, void *ctx)
   const struct statefulset_status *st = &set->u.sts.status;
   if (st->replicas != r.replicas || st->ready_replicas != r.ready ||
       st->current_replicas != r.current || st->updated_replicas != r.updated) {
-    snprintf(objs, sizeof(objs), "StatefulSet/%s", set->meta.name);
+    prop_fmt(objs, sizeof(objs), "StatefulSet/%s", set->meta.name);
     prop_violate(c, objs,
                  "at rest, status of %s says replicas %d ready %d current "
                  "%d updated %d; its pods say %d %d %d %d",
@@ -221,7 +221,7 @@ static bool visit_set_end(const struct object *set, void *ctx)
        prop_minor(c) >= 36) &&
       r.replicas == want && r.ready == want && r.updated == want &&
       !str_eq(st->current_revision, st->update_revision)) {
-    snprintf(objs, sizeof(objs), "StatefulSet/%s", set->meta.name);
+    prop_fmt(objs, sizeof(objs), "StatefulSet/%s", set->meta.name);
     prop_violate(c, objs,
                  "at rest, all %d replicas of %s are Ready at the update "
                  "revision %s but currentRevision is still %s (the update "
@@ -330,7 +330,7 @@ static void history_write(struct prop_ctx *c, void *st, enum watch_type t,
   const struct owner_ref *r = meta_controller_ref(&o->meta);
   if (!r)
     return;
-  snprintf(objs, sizeof(objs), "ControllerRevision/%s, StatefulSet/%s",
+  prop_fmt(objs, sizeof(objs), "ControllerRevision/%s, StatefulSet/%s",
            o->meta.name, r->name);
   if (t == WATCH_ADDED && o->u.rev.template_) {
     /* S10: no new revision unless the template changed semantically. */
@@ -410,7 +410,7 @@ static void history_after(struct prop_ctx *c, void *st)
              visit_nonlive, &ns);
     if (ns.nonlive > limit) {
       char objs[700];
-      snprintf(objs, sizeof(objs), "StatefulSet/%s", set->meta.name);
+      prop_fmt(objs, sizeof(objs), "StatefulSet/%s", set->meta.name);
       prop_violate(c, objs,
                    "%s keeps %d old ControllerRevisions, "
                    "revisionHistoryLimit is %d",
@@ -464,7 +464,7 @@ static void nodel_write(struct prop_ctx *c, void *st, enum watch_type t,
       prop_now(c) - set->meta.deletion_timestamp <= PROP_STALENESS)
     return;
   char objs[700];
-  snprintf(objs, sizeof(objs), "%s/%s, StatefulSet/%s", obj_kind_name(o->kind),
+  prop_fmt(objs, sizeof(objs), "%s/%s, StatefulSet/%s", obj_kind_name(o->kind),
            o->meta.name, set->meta.name);
   prop_violate(c, objs,
                "the controller changed %s %s while StatefulSet %s was being "

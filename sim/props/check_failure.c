@@ -166,7 +166,7 @@ static void amo_report(struct prop_ctx *c, struct gone_inc *g,
   struct truth *t = prop_truth(c);
   char objs[700];
 
-  snprintf(objs, sizeof(objs), "Pod/%s, Node/%s, Node/%s", g->name, g->node,
+  prop_fmt(objs, sizeof(objs), "Pod/%s, Node/%s, Node/%s", g->name, g->node,
            other->node);
   prop_violate(
       c, objs,
@@ -307,7 +307,7 @@ static void sa_check_two(struct prop_ctx *c, struct sa_state *s, const char *pv)
       !single_node(prop_api(c), pv, &modes))
     return;
   char objs[700];
-  snprintf(objs, sizeof(objs), "PersistentVolume/%s, Node/%s, Node/%s", pv,
+  prop_fmt(objs, sizeof(objs), "PersistentVolume/%s, Node/%s, Node/%s", pv,
            v->attached[0], v->attached[1]);
   prop_violate(c, objs, "volume %s (%s) is attached to %s and %s at once", pv,
                modes & ACCESS_RWOP ? "ReadWriteOncePod" : "ReadWriteOnce",
@@ -321,7 +321,7 @@ static void sa_check_detach(struct prop_ctx *c, struct sa_state *s,
   struct truth *t = prop_truth(c);
   char key[600];
 
-  snprintf(key, sizeof(key), "%s@%s", pv, node);
+  prop_fmt(key, sizeof(key), "%s@%s", pv, node);
   if (truth_is_attached(t, pv, node)) {
     strmap_del(s->reported, key); /* attached again: a new episode */
     return;
@@ -331,7 +331,7 @@ static void sa_check_detach(struct prop_ctx *c, struct sa_state *s,
   if (!mounts || !machine_alive(m) || strmap_get(s->reported, key, NULL))
     return;
   char objs[700];
-  snprintf(objs, sizeof(objs), "PersistentVolume/%s, Node/%s", pv, node);
+  prop_fmt(objs, sizeof(objs), "PersistentVolume/%s, Node/%s", pv, node);
   prop_hazard(c, objs,
               "volume %s was detached from %s while still mounted there "
               "(%d mount%s; the machine is %s, its containers keep "
@@ -360,11 +360,11 @@ static void sa_check_materialised(struct prop_ctx *c, struct sa_state *s,
     if (!mounts || !machine_alive(m))
       continue;
     char objs[700], key[600];
-    snprintf(key, sizeof(key), "%s>%s", pv, node);
+    prop_fmt(key, sizeof(key), "%s>%s", pv, node);
     if (strmap_get(s->reported, key, NULL))
       return;
     strmap_set(s->reported, key, 1);
-    snprintf(objs, sizeof(objs), "PersistentVolume/%s, Node/%s, Node/%s", pv,
+    prop_fmt(objs, sizeof(objs), "PersistentVolume/%s, Node/%s, Node/%s", pv,
              l->node, node);
     prop_violate(c, objs,
                  "volume %s was attached to %s while %s (%s) still has it "
@@ -482,11 +482,11 @@ static void dl_continuity(struct prop_ctx *c, struct dl_state *s,
   char key[600];
   int64_t i;
 
-  snprintf(key, sizeof(key), "%s/%s/%s", pod->meta.namespace_, pod->meta.name,
+  prop_fmt(key, sizeof(key), "%s/%s/%s", pod->meta.namespace_, pod->meta.name,
            pv->name);
   if (!strmap_get(s->idx, key, &i)) {
     struct dl_rec r = {.uid = pod->meta.uid, .claim_uid = pvc->meta.uid};
-    snprintf(r.pv, sizeof(r.pv), "%s", vol);
+    prop_fmt(r.pv, sizeof(r.pv), "%s", vol);
     VEC_PUSH(&s->recs, r);
     strmap_set(s->idx, key, (int64_t)s->recs.nr - 1);
     return;
@@ -497,7 +497,7 @@ static void dl_continuity(struct prop_ctx *c, struct dl_state *s,
   if (strcmp(r->pv, vol) && api_get(api, KIND_PV, "", r->pv) &&
       api_get_uid(api, r->claim_uid)) {
     char objs[700];
-    snprintf(objs, sizeof(objs),
+    prop_fmt(objs, sizeof(objs),
              "Pod/%s, PersistentVolume/%s, "
              "PersistentVolume/%s",
              pod->meta.name, vol, r->pv);
@@ -510,7 +510,7 @@ static void dl_continuity(struct prop_ctx *c, struct dl_state *s,
   }
   r->uid = pod->meta.uid;
   r->claim_uid = pvc->meta.uid;
-  snprintf(r->pv, sizeof(r->pv), "%s", vol);
+  prop_fmt(r->pv, sizeof(r->pv), "%s", vol);
 }
 
 static void dl_write(struct prop_ctx *c, void *st, enum watch_type t,
@@ -538,7 +538,7 @@ static void dl_write(struct prop_ctx *c, void *st, enum watch_type t,
     int64_t ri;
     if (v->source != VOLSRC_PVC || !v->claim_name)
       continue;
-    snprintf(key, sizeof(key), "%s/%s/%s", now->meta.namespace_, now->meta.name,
+    prop_fmt(key, sizeof(key), "%s/%s/%s", now->meta.namespace_, now->meta.name,
              v->name);
     if (strmap_get(s->idx, key, &ri) && s->recs.v[ri].uid == now->meta.uid)
       continue;
@@ -570,7 +570,7 @@ static void dl_check_writers(struct prop_ctx *c, struct dl_state *s,
       if (x->uid == y->uid || strcmp(x->pod, y->pod))
         continue;
       char objs[700];
-      snprintf(objs, sizeof(objs), "Pod/%s, PersistentVolume/%s", x->pod, pv);
+      prop_fmt(objs, sizeof(objs), "Pod/%s, PersistentVolume/%s", x->pod, pv);
       prop_violate(c, objs,
                    "split brain: two incarnations of %s write volume %s at "
                    "once (uid %" PRIu64 " since %s, uid %" PRIu64 " since %s)",
@@ -682,12 +682,12 @@ static struct dns_rec *dns_rec_get(struct dns_state *s, const char *ns,
 
   if (strlen(ns) >= 64 || strlen(svc) >= 64 || strlen(host) >= 64)
     return NULL; /* not a DNS label anyway */
-  snprintf(key, sizeof(key), "%s/%s/%s", ns, svc, host);
+  prop_fmt(key, sizeof(key), "%s/%s/%s", ns, svc, host);
   if (!strmap_get(s->idx, key, &i)) {
     struct dns_rec r = {.wrong_since = SIMTIME_NEVER};
-    snprintf(r.ns, sizeof(r.ns), "%s", ns);
-    snprintf(r.svc, sizeof(r.svc), "%s", svc);
-    snprintf(r.host, sizeof(r.host), "%s", host);
+    prop_fmt(r.ns, sizeof(r.ns), "%s", ns);
+    prop_fmt(r.svc, sizeof(r.svc), "%s", svc);
+    prop_fmt(r.host, sizeof(r.host), "%s", host);
     VEC_PUSH(&s->recs, r);
     i = (int64_t)s->recs.nr - 1;
     strmap_set(s->idx, key, i);
@@ -730,7 +730,7 @@ static void dns_count(struct dns_state *s, const struct object *eps, int d)
         r->extra += d; /* unknown address: only counted */
         continue;
       }
-      snprintf(r->ips[k].ip, sizeof(r->ips[k].ip), "%s", ep->address);
+      prop_fmt(r->ips[k].ip, sizeof(r->ips[k].ip), "%s", ep->address);
       r->ips[k].n = 0;
       r->ips[k].target_host = false;
       r->ips_nr++;
@@ -792,22 +792,22 @@ static bool dns_wrong(struct prop_ctx *c, const struct dns_rec *r, char *why,
     return false;
   char fqdn[300];
   const char *ips[DNS_IPS];
-  snprintf(fqdn, sizeof(fqdn), "%s.%s.%s.svc.cluster.local.", r->host, r->svc,
+  prop_fmt(fqdn, sizeof(fqdn), "%s.%s.%s.svc.cluster.local.", r->host, r->svc,
            r->ns);
   size_t got = dns_resolve(api, fqdn, ips, DNS_IPS);
   if (got == 0)
     return false;
   if (got >= 2) {
-    snprintf(why, n, "resolves to %zu addresses (%s, %s%s)", got, ips[0],
+    prop_fmt(why, n, "resolves to %zu addresses (%s, %s%s)", got, ips[0],
              ips[1], got > 2 ? ", ..." : "");
     return true;
   }
   if (!pod) {
-    snprintf(why, n, "resolves to %s, but no pod %s exists", ips[0], r->host);
+    prop_fmt(why, n, "resolves to %s, but no pod %s exists", ips[0], r->host);
     return true;
   }
   if (!ip || strcmp(ip, ips[0])) {
-    snprintf(why, n, "resolves to %s, not to the current %s (%s)", ips[0],
+    prop_fmt(why, n, "resolves to %s, not to the current %s (%s)", ips[0],
              r->host, ip ? ip : "no IP");
     return true;
   }
@@ -858,7 +858,7 @@ static void dns_judge(struct prop_ctx *c, struct dns_state *s, simtime now)
         now - (degraded + DNS_RECOVERY) <= ttl)
       continue;
     char objs[700];
-    snprintf(objs, sizeof(objs), "Pod/%s, Service/%s", r->host, r->svc);
+    prop_fmt(objs, sizeof(objs), "Pod/%s, Service/%s", r->host, r->svc);
     prop_violate(c, objs,
                  "%s.%s.%s.svc.cluster.local %s for longer than "
                  "dnsTTL %s",
@@ -880,7 +880,7 @@ static void dns_after(struct prop_ctx *c, void *st)
     struct dns_rec *r = &s->recs.v[s->touched.v[k]];
     char why[200];
     if (dns_wrong(c, r, why, sizeof(why))) {
-      snprintf(r->why, sizeof(r->why), "%s", why);
+      prop_fmt(r->why, sizeof(r->why), "%s", why);
       if (r->wrong_since == SIMTIME_NEVER) {
         r->wrong_since = now;
         VEC_PUSH(&s->wrong, s->touched.v[k]);
@@ -1019,7 +1019,7 @@ static bool lv_good(const struct lv_set *e, const struct object *pod)
     return false;
   if (ord < e->start || (int64_t)ord >= (int64_t)e->start + e->replicas)
     return false;
-  snprintf(want, sizeof(want), "%s-%d", e->name, ord);
+  prop_fmt(want, sizeof(want), "%s-%d", e->name, ord);
   if (strcmp(want, pod->meta.name))
     return false;
   if (e->on_delete || ord < e->start + e->partition)
@@ -1111,8 +1111,8 @@ static void lv_write(struct prop_ctx *c, void *st, enum watch_type t,
       struct lv_set n = {.uid = o->meta.uid,
                          .recount = true,
                          .unconverged_since = prop_now(c)};
-      snprintf(n.ns, sizeof(n.ns), "%s", o->meta.namespace_);
-      snprintf(n.name, sizeof(n.name), "%s", o->meta.name);
+      prop_fmt(n.ns, sizeof(n.ns), "%s", o->meta.namespace_);
+      prop_fmt(n.name, sizeof(n.name), "%s", o->meta.name);
       VEC_PUSH(&s->sets, n);
     } else if ((e = lv_find(s, o->meta.uid))) {
       if (t == WATCH_DELETED)
@@ -1176,7 +1176,7 @@ static void lv_recount(struct prop_ctx *c, struct lv_set *e)
     return;
   }
   lv_params(e, set);
-  snprintf(e->target, sizeof(e->target), "%s", prop_update_revision(api, set));
+  prop_fmt(e->target, sizeof(e->target), "%s", prop_update_revision(api, set));
   e->total = e->good = 0;
   e->recount = false;
   struct lv_scan sc = {.e = e};
@@ -1463,7 +1463,7 @@ static const char *stuck_reason(struct prop_ctx *c, const struct lv_view *v,
   const struct scenario *sc = prop_scenario(c);
 
   if ((what = unprovisionable_claim(v, pod))) {
-    snprintf(buf, n,
+    prop_fmt(buf, n,
              "%s is bound to %s, but its claim %s waits for a first "
              "consumer (WaitForFirstConsumer, no selected-node): the "
              "scheduler will not schedule the pod again, so nothing "
@@ -1475,7 +1475,7 @@ static const char *stuck_reason(struct prop_ctx *c, const struct lv_view *v,
     const struct object *no = view_get(v, KIND_NODE, "", node);
     if (no && no->u.node.ready.status != COND_TRUE &&
         !has_taint(no, OUT_OF_SERVICE)) {
-      snprintf(buf, n,
+      prop_fmt(buf, n,
                "%s is on %s, which is not Ready: only its kubelet, a force "
                "delete, deleting the Node or the out-of-service taint can "
                "move it (reference 2.2)",
@@ -1484,21 +1484,21 @@ static const char *stuck_reason(struct prop_ctx *c, const struct lv_view *v,
     }
   } else if (pod->u.pod.status.phase == POD_PENDING &&
              (what = pinned_to_lost_node(v, pod))) {
-    snprintf(buf, n,
+    prop_fmt(buf, n,
              "%s is Pending: its volume %s is pinned to nodes none of which "
              "is Ready and schedulable (reference 4.6)",
              pod->meta.name, what);
     return buf;
   }
   if (sc && (what = broken_image(sc, pod)) && unready_pod_holds(c, v, pod)) {
-    snprintf(buf, n,
+    prop_fmt(buf, n,
              "%s runs image %s, which the scenario declares never "
              "Ready (statefulset-controller 6.5)",
              pod->meta.name, what);
     return buf;
   }
   if (readiness_failed(c, pod) && unready_pod_holds(c, v, pod)) {
-    snprintf(buf, n, "the app of %s was made to fail its readiness probe",
+    prop_fmt(buf, n, "the app of %s was made to fail its readiness probe",
              pod->meta.name);
     return buf;
   }
@@ -1527,30 +1527,30 @@ static void lv_describe(const struct lv_view *v, const struct lv_set *e,
 {
   for (int32_t k = e->start; k < e->start + e->replicas; k++) {
     char name[300];
-    snprintf(name, sizeof(name), "%s-%d", e->name, k);
+    prop_fmt(name, sizeof(name), "%s-%d", e->name, k);
     const struct object *p = view_get(v, KIND_POD, e->ns, name);
     if (!p) {
-      snprintf(buf, n, "%s does not exist", name);
+      prop_fmt(buf, n, "%s does not exist", name);
       return;
     }
     if (lv_good(e, p))
       continue;
     const char *rev = kv_get(&p->meta.labels, "controller-revision-hash");
     if (meta_is_deleting(&p->meta))
-      snprintf(buf, n, "%s is terminating", name);
+      prop_fmt(buf, n, "%s is terminating", name);
     else if (!prop_running_ready(p))
-      snprintf(buf, n, "%s is %s and not Ready", name,
+      prop_fmt(buf, n, "%s is %s and not Ready", name,
                pod_phase_name(p->u.pod.status.phase));
     else
-      snprintf(buf, n, "%s is at revision %s, not the update revision %s", name,
+      prop_fmt(buf, n, "%s is at revision %s, not the update revision %s", name,
                rev ? rev : "(none)", e->target);
     return;
   }
   if (bad)
-    snprintf(buf, n, "%s should not exist (%lld pods for %d replicas)",
+    prop_fmt(buf, n, "%s should not exist (%lld pods for %d replicas)",
              bad->meta.name, (long long)e->total, e->replicas);
   else
-    snprintf(buf, n, "%lld pods for %d replicas", (long long)e->total,
+    prop_fmt(buf, n, "%lld pods for %d replicas", (long long)e->total,
              e->replicas);
 }
 
@@ -1604,7 +1604,7 @@ static void lv_judge(struct prop_ctx *c, const struct lv_view *v,
       continue; /* a documented stuck state: not a liveness failure */
     lv_describe(v, e, sc.bad, why, sizeof(why));
     char objs[700];
-    snprintf(objs, sizeof(objs), "StatefulSet/%s", e->name);
+    prop_fmt(objs, sizeof(objs), "StatefulSet/%s", e->name);
     if (e->claim_gone > e->ctl_wrote && e->total < e->replicas) {
       prop_hazard(c, objs,
                   "%s has not converged %s after the last action ended (%s), "

@@ -57,7 +57,7 @@ static void unique_write(struct prop_ctx *c, void *st, enum watch_type t,
   if (twin && twin != now && twin->meta.uid != now->meta.uid &&
       !meta_is_deleting(&twin->meta)) {
     char objs[700];
-    snprintf(objs, sizeof(objs), "Pod/%s, Pod/%s", twin->meta.name,
+    prop_fmt(objs, sizeof(objs), "Pod/%s, Pod/%s", twin->meta.name,
              now->meta.name);
     prop_violate(c, objs, "two live pods of StatefulSet %s hold ordinal %d",
                  set->meta.name, ord);
@@ -81,7 +81,7 @@ static void unique_request(struct prop_ctx *c, void *st, const char *who,
   if (strmap_get(s->deleting_since, key, &since) &&
       prop_now(c) - since > PROP_STALENESS) {
     char objs[700];
-    snprintf(objs, sizeof(objs), "Pod/%s", name);
+    prop_fmt(objs, sizeof(objs), "Pod/%s", name);
     prop_violate(c, objs,
                  "statefulset-controller tried to create %s while the "
                  "previous %s was still terminating (did not wait for it)",
@@ -125,8 +125,8 @@ static void names_write(struct prop_ctx *c, void *st, enum watch_type t,
   int ord = prop_parse_ordinal(name, &plen);
   char want[320], objs[192];
 
-  snprintf(objs, sizeof(objs), "Pod/%s, StatefulSet/%s", name, set->meta.name);
-  snprintf(want, sizeof(want), "%s-%d", set->meta.name, ord);
+  prop_fmt(objs, sizeof(objs), "Pod/%s, StatefulSet/%s", name, set->meta.name);
+  prop_fmt(want, sizeof(want), "%s-%d", set->meta.name, ord);
   if (ord < 0 || strcmp(name, want)) {
     prop_violate(c, objs,
                  "StatefulSet %s created pod '%s', not named "
@@ -211,8 +211,8 @@ static void claim_write(struct prop_ctx *c, void *st, enum watch_type t,
   for (size_t i = 0; i < sp->volume_claim_templates_nr; i++) {
     const char *tmpl = sp->volume_claim_templates[i].name;
     char claim[320], objs[700], key[400];
-    snprintf(claim, sizeof(claim), "%s-%s-%d", tmpl, set->meta.name, ord);
-    snprintf(objs, sizeof(objs), "Pod/%s, PersistentVolumeClaim/%s",
+    prop_fmt(claim, sizeof(claim), "%s-%s-%d", tmpl, set->meta.name, ord);
+    prop_fmt(objs, sizeof(objs), "Pod/%s, PersistentVolumeClaim/%s",
              now->meta.name, claim);
     if (t == WATCH_ADDED) {
       const struct pod_volume *v = volume_named(&now->u.pod.spec, tmpl);
@@ -232,7 +232,7 @@ static void claim_write(struct prop_ctx *c, void *st, enum watch_type t,
     int64_t idx;
     if (!strmap_get(s->bound, key, &idx)) {
       struct claim_rec r = {.claim_uid = pvc->meta.uid};
-      snprintf(r.pv, sizeof(r.pv), "%s", pvc->u.pvc.spec.volume_name);
+      prop_fmt(r.pv, sizeof(r.pv), "%s", pvc->u.pvc.spec.volume_name);
       VEC_PUSH(&s->recs, r);
       strmap_set(s->bound, key, (int64_t)s->recs.nr - 1);
       continue;
@@ -241,7 +241,7 @@ static void claim_write(struct prop_ctx *c, void *st, enum watch_type t,
     if (r->claim_uid != pvc->meta.uid) {
       /* The claim was deleted and re-created: a new history starts. */
       r->claim_uid = pvc->meta.uid;
-      snprintf(r->pv, sizeof(r->pv), "%s", pvc->u.pvc.spec.volume_name);
+      prop_fmt(r->pv, sizeof(r->pv), "%s", pvc->u.pvc.spec.volume_name);
     } else if (strcmp(r->pv, pvc->u.pvc.spec.volume_name)) {
       prop_violate(c, objs,
                    "%s started on volume %s but its claim %s was bound to "

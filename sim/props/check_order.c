@@ -35,7 +35,7 @@ static void create_write(struct prop_ctx *c, void *st, enum watch_type t,
     if (!prop_known_unhealthy(c, &s->h, set, j, &why))
       continue;
     char objs[700];
-    snprintf(objs, sizeof(objs), "Pod/%s, Pod/%s-%d, StatefulSet/%s",
+    prop_fmt(objs, sizeof(objs), "Pod/%s, Pod/%s-%d, StatefulSet/%s",
              now->meta.name, set->meta.name, j, set->meta.name);
     prop_violate(c, objs, "OrderedReady: created %s while %s-%d %s",
                  now->meta.name, set->meta.name, j, why);
@@ -83,7 +83,7 @@ static void down_write(struct prop_ctx *c, void *st, enum watch_type t,
   int64_t max = k;
   const char *why;
 
-  snprintf(objs, sizeof(objs), "Pod/%s, StatefulSet/%s", pod->meta.name,
+  prop_fmt(objs, sizeof(objs), "Pod/%s, StatefulSet/%s", pod->meta.name,
            set->meta.name);
   prop_key(skey, sizeof(skey), set->meta.namespace_, set->meta.name);
   strmap_get(s->h.max_ordinal, skey, &max);
@@ -184,7 +184,7 @@ static void step_write(struct prop_ctx *c, void *st, enum watch_type t,
   strmap_set(s->count, key, n + 1);
   if (n + 1 == 2) {
     char objs[700];
-    snprintf(objs, sizeof(objs), "StatefulSet/%s, Pod/%s", set->meta.name,
+    prop_fmt(objs, sizeof(objs), "StatefulSet/%s, Pod/%s", set->meta.name,
              pod->meta.name);
     prop_violate(c, objs,
                  "OrderedReady: two pod creations/deletions in one sync of "

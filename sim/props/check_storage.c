@@ -50,8 +50,8 @@ static void check_claim_refs(struct prop_ctx *c, const struct object *pvc,
 
   if (!set)
     return;
-  snprintf(pod_name, sizeof(pod_name), "%s-%d", set->meta.name, ord);
-  snprintf(objs, sizeof(objs), "PersistentVolumeClaim/%s, StatefulSet/%s",
+  prop_fmt(pod_name, sizeof(pod_name), "%s-%d", set->meta.name, ord);
+  prop_fmt(objs, sizeof(objs), "PersistentVolumeClaim/%s, StatefulSet/%s",
            pvc->meta.name, set->meta.name);
   struct refs now = claim_refs(pvc, set, pod_name);
   if (old) {
@@ -112,13 +112,13 @@ static void retention_write(struct prop_ctx *c, void *st, enum watch_type t,
   const struct statefulset_spec *sp = &set->u.sts.spec;
   for (size_t i = 0; i < sp->volume_claim_templates_nr; i++) {
     char claim[400];
-    snprintf(claim, sizeof(claim), "%s-%s-%d",
+    prop_fmt(claim, sizeof(claim), "%s-%s-%d",
              sp->volume_claim_templates[i].name, set->meta.name, ord);
     const struct object *pvc =
         api_get(api, KIND_PVC, o->meta.namespace_, claim);
     if (!pvc)
       continue;
-    snprintf(objs, sizeof(objs), "Pod/%s, PersistentVolumeClaim/%s",
+    prop_fmt(objs, sizeof(objs), "Pod/%s, PersistentVolumeClaim/%s",
              o->meta.name, claim);
     struct refs r = claim_refs(pvc, set, o->meta.name);
     if (t == WATCH_ADDED) {
@@ -331,7 +331,7 @@ static const char *missing_claim(struct prop_ctx *c, struct recreate_state *s,
   }
   const struct statefulset_spec *sp = &set->u.sts.spec;
   for (size_t i = 0; i < sp->volume_claim_templates_nr; i++) {
-    snprintf(buf, n, "%s-%s-%d", sp->volume_claim_templates[i].name,
+    prop_fmt(buf, n, "%s-%s-%d", sp->volume_claim_templates[i].name,
              set->meta.name, ord);
     if (!api_get(api, KIND_PVC, pod->meta.namespace_, buf))
       return buf;
@@ -428,7 +428,7 @@ static void recreate_after(struct prop_ctx *c, void *st)
       if (!p->reported && p->woken_since != SIMTIME_NEVER &&
           now - p->woken_since > PVC_BOUND) {
         char objs[700];
-        snprintf(objs, sizeof(objs), "Pod/%s, PersistentVolumeClaim/%s",
+        prop_fmt(objs, sizeof(objs), "Pod/%s, PersistentVolumeClaim/%s",
                  pod->meta.name, claim);
         prop_violate(c, objs,
                      "%s has been Pending without its claim %s for more "

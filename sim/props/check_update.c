@@ -86,7 +86,7 @@ static void partition_write(struct prop_ctx *c, void *st, enum watch_type t,
   if (set) {
     const struct statefulset_spec *sp = &set->u.sts.spec;
     int index = ord - prop_start_ordinal(set);
-    snprintf(objs, sizeof(objs), "Pod/%s, StatefulSet/%s", o->meta.name,
+    prop_fmt(objs, sizeof(objs), "Pod/%s, StatefulSet/%s", o->meta.name,
              set->meta.name);
     if (sp->update_strategy == UPDATE_ON_DELETE)
       prop_violate(c, objs,
@@ -122,7 +122,7 @@ static void partition_write(struct prop_ctx *c, void *st, enum watch_type t,
                ord < prop_start_ordinal(set) + sp->partition;
   const char *want = below ? current : update;
   if (*want && strcmp(pod_revision(o), want)) {
-    snprintf(objs, sizeof(objs), "Pod/%s, StatefulSet/%s", o->meta.name,
+    prop_fmt(objs, sizeof(objs), "Pod/%s, StatefulSet/%s", o->meta.name,
              set->meta.name);
     prop_violate(c, objs,
                  "%s was created at revision %s, want %s (%s revision: "
@@ -185,7 +185,7 @@ static void order_write(struct prop_ctx *c, void *st, enum watch_type t,
       !prop_available(old, set->u.sts.spec.min_ready_seconds, prop_now(c));
   char objs[700];
 
-  snprintf(objs, sizeof(objs), "Pod/%s, StatefulSet/%s", pod->meta.name,
+  prop_fmt(objs, sizeof(objs), "Pod/%s, StatefulSet/%s", pod->meta.name,
            set->meta.name);
   for (int j = ord + 1; j < end; j++) {
     const struct object *h = prop_set_pod(api, set, j);
@@ -287,7 +287,7 @@ static void budget_write(struct prop_ctx *c, void *st, enum watch_type t,
       !prop_available(old, set->u.sts.spec.min_ready_seconds, prop_now(c))) {
     if (++s->broken > max) {
       char objs[700];
-      snprintf(objs, sizeof(objs), "StatefulSet/%s, Pod/%s", set->meta.name,
+      prop_fmt(objs, sizeof(objs), "StatefulSet/%s, Pod/%s", set->meta.name,
                old->meta.name);
       prop_violate(c, objs,
                    "rolling update: %lld unavailable old-revision pods "
@@ -310,7 +310,7 @@ static void budget_write(struct prop_ctx *c, void *st, enum watch_type t,
   }
   if (known + s->deleted > max) {
     char objs[700];
-    snprintf(objs, sizeof(objs), "StatefulSet/%s, Pod/%s", set->meta.name,
+    prop_fmt(objs, sizeof(objs), "StatefulSet/%s, Pod/%s", set->meta.name,
              (now ? now : old)->meta.name);
     prop_violate(c, objs,
                  "rolling update: %lld unavailable + %lld deleted in this "
@@ -371,8 +371,8 @@ static void terminal_write(struct prop_ctx *c, void *st, enum watch_type t,
     return;
   struct terminal_pod tp = {.uid = o->meta.uid,
                             .eligible_since = SIMTIME_NEVER};
-  snprintf(tp.ns, sizeof(tp.ns), "%s", o->meta.namespace_);
-  snprintf(tp.name, sizeof(tp.name), "%s", o->meta.name);
+  prop_fmt(tp.ns, sizeof(tp.ns), "%s", o->meta.namespace_);
+  prop_fmt(tp.name, sizeof(tp.name), "%s", o->meta.name);
   VEC_PUSH(&s->pods, tp);
 }
 
@@ -415,7 +415,7 @@ static void terminal_after(struct prop_ctx *c, void *st)
       tp->eligible_since = now;
     else if (now - tp->eligible_since > TERMINAL_BOUND) {
       char objs[700];
-      snprintf(objs, sizeof(objs), "Pod/%s", tp->name);
+      prop_fmt(objs, sizeof(objs), "Pod/%s", tp->name);
       prop_violate(c, objs,
                    "%s is Failed/Succeeded and was not deleted for "
                    "recreation within 30s",
@@ -437,7 +437,7 @@ static void terminal_request(struct prop_ctx *c, void *st, const char *who,
   const struct object *pod = api_get(prop_api(c), KIND_POD, ns, name);
   if (pod && prop_is_terminal(pod)) {
     char objs[700];
-    snprintf(objs, sizeof(objs), "Pod/%s", name);
+    prop_fmt(objs, sizeof(objs), "Pod/%s", name);
     prop_violate(c, objs,
                  "the controller deleted the terminal pod %s again while "
                  "it was already terminating",

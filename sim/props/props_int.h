@@ -56,6 +56,14 @@ const char *prop_update_revision(struct api *api, const struct object *set);
 const char *prop_key(char *buf, size_t n, const char *ns, const char *name);
 
 /*
+ * snprintf without the return value, for the keys, names and object lists
+ * the checks build on every write: %s, %d and %% are copied here (the same
+ * bytes, truncated the same way); any other format goes to vsnprintf.
+ */
+void prop_fmt(char *buf, size_t n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/*
  * A string -> int64 map for per-object facts (open addressing, keys
  * copied). Iteration order is never used to decide anything (D4).
  */

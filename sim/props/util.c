@@ -3,6 +3,7 @@
  * checks. The predicates mirror section 2 of the controller reference but
  * are evaluated on the ground truth (the API store), not on a cache.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,7 +90,7 @@ const struct object *prop_set_pod(struct api *api, const struct object *set,
 {
   char name[320];
 
-  snprintf(name, sizeof(name), "%s-%d", set->meta.name, ordinal);
+  prop_fmt(name, sizeof(name), "%s-%d", set->meta.name, ordinal);
   return api_get(api, KIND_POD, set->meta.namespace_, name);
 }
 
@@ -128,8 +129,65 @@ const char *prop_update_revision(struct api *api, const struct object *set)
 
 const char *prop_key(char *buf, size_t n, const char *ns, const char *name)
 {
-  snprintf(buf, n, "%s/%s", ns ? ns : "", name);
+  prop_fmt(buf, n, "%s/%s", ns ? ns : "", name);
   return buf;
+}
+
+/* Appends len bytes of s to buf (size n, *at used), truncating. */
+static void put(char *buf, size_t n, size_t *at, const char *s, size_t len)
+{
+  if (*at + 1 >= n)
+    return;
+  if (len > n - 1 - *at)
+    len = n - 1 - *at;
+  memcpy(buf + *at, s, len);
+  *at += len;
+}
+
+void prop_fmt(char *buf, size_t n, const char *fmt, ...)
+{
+  va_list ap, again;
+  size_t at = 0;
+
+  va_start(ap, fmt);
+  va_copy(again, ap);
+  for (const char *f = fmt; *f; f++) {
+    const char *lit = f;
+    while (*f && *f != '%')
+      f++;
+    put(buf, n, &at, lit, (size_t)(f - lit));
+    if (!*f)
+      break;
+    if (f[1] == 's') {
+      const char *s = va_arg(ap, const char *);
+      if (!s)
+        s = "(null)"; /* glibc's */
+      put(buf, n, &at, s, strlen(s));
+    } else if (f[1] == 'd') {
+      char num[16], *p = num + sizeof(num);
+      int v = va_arg(ap, int);
+      unsigned u = v < 0 ? 0u - (unsigned)v : (unsigned)v;
+      do
+        *--p = (char)('0' + u % 10);
+      while (u /= 10);
+      if (v < 0)
+        *--p = '-';
+      put(buf, n, &at, p, (size_t)(num + sizeof(num) - p));
+    } else if (f[1] == '%') {
+      put(buf, n, &at, "%", 1);
+    } else {
+      if (n)
+        vsnprintf(buf, n, fmt, again);
+      va_end(again);
+      va_end(ap);
+      return;
+    }
+    f++;
+  }
+  if (n)
+    buf[at] = '\0';
+  va_end(again);
+  va_end(ap);
 }
 
 /* --- pod health history ------------------------------------------------------
@@ -219,7 +277,7 @@ bool prop_known_unhealthy(struct prop_ctx *c, struct prop_health *h,
   char key[320], name[300];
   int64_t since;
 
-  snprintf(name, sizeof(name), "%s-%d", set->meta.name, ordinal);
+  prop_fmt(name, sizeof(name), "%s-%d", set->meta.name, ordinal);
   prop_key(key, sizeof(key), set->meta.namespace_, name);
   if (!prop_healthy_now(pod)) {
     *why = !pod                           ? "does not exist"
