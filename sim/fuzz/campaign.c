@@ -561,6 +561,7 @@ static void shrink_all(struct camp *c)
         SIM_BUG("fork: %s", strerror(errno));
       if (pid == 0) {
         close(fds[0]);
+        free(running); /* the parent's bookkeeping: not the child's */
         shrink_one(c, f, fds[1]);
       }
       close(fds[1]);
