@@ -425,4 +425,75 @@ enum api_status api_evict_ex(struct api *api, const char *who, const char *ns,
                              const char *pod, int64_t grace_seconds,
                              struct api_eviction_result *res);
 
+/* --- renewing Leases (lease.c) ---------------------------------------------
+ */
+
+/*
+ * A Lease its holder renews on a schedule only it knows (the kubelet: every
+ * renewInterval plus jitter from its own stream), registered instead of
+ * written at every renewal. The store and the informers materialise it
+ * when read: renewTime is the last renewal at or before the reader's
+ * instant (an informer: the last renewal whose watch delivery, at its
+ * write time + the informer's delay and behind every earlier write, is
+ * due). Nothing is written, no resourceVersion is used, no watch event is
+ * queued; a reader sees the object it would have seen with a write per
+ * renewal, except for resourceVersion, which stays the written version's.
+ *
+ * The holder registers right after a real write of the Lease (`written`,
+ * from its *out): advance(ctx, upto) must then record, in order, through
+ * api_lease_renewed(), every renewal at or before upto that it has not
+ * recorded yet (the server calls it before every read that needs them).
+ * The registration ends - the server materialises the Lease in the store
+ * (no new resourceVersion) and the holder writes for real again from its
+ * next renewal on - when the holder calls api_lease_stop(), when any client
+ * writes that Lease (end(ctx, frozen) is called first, frozen being the
+ * stored version then), or when a write-fault window that may hit the
+ * holder's writes (api_add_write_fault with who NULL or the holder's name)
+ * is active (registration refused: NULL) or starts (end() at its start).
+ *
+ * A renewal at the reader's own instant counts as done for readers in
+ * PHASE_NODE and later, not for PHASE_FAULT and PHASE_APISERVER (the
+ * renewal event of a write per renewal runs in PHASE_NODE).
+ */
+struct api_lease_renewal;
+typedef void api_lease_advance_fn(void *ctx, simtime upto);
+typedef void api_lease_end_fn(void *ctx, const struct object *frozen);
+
+struct api_lease_renewal *api_lease_renewing(struct api *api, const char *who,
+                                             const struct object *written,
+                                             api_lease_advance_fn *advance,
+                                             api_lease_end_fn *end, void *ctx);
+/* Records a renewal at `at` (strictly after the previous one). */
+void api_lease_renewed(struct api_lease_renewal *r, simtime at);
+/* The holder stops: renewals up to now are materialised; returns the
+ * stored version (the holder's base for its next real write). */
+const struct object *api_lease_stop(struct api *api,
+                                    struct api_lease_renewal *r);
+/* The holder is going away at the end of a run: no further callbacks, no
+ * engine use (the engine may be freed). */
+void api_lease_detach(struct api_lease_renewal *r);
+/* The last renewal recorded (0 = none). */
+simtime api_lease_upto(const struct api_lease_renewal *r);
+
+/*
+ * For an informer of Leases: the last renewal of a registered Lease that
+ * the informer has received by now beyond the version in its cache, and
+ * the instant it was delivered. False when there is none.
+ */
+bool informer_lease_renewal(const struct informer *inf, const char *ns,
+                            const char *name, simtime *renew_time,
+                            simtime *delivered);
+
+/*
+ * Called when a cached renewing Lease is about to be replaced or removed
+ * by a delivered write while some of its renewals were delivered and not
+ * yet seen through informer_lease_renewal(): the last of them and its
+ * delivery instant.
+ */
+typedef void informer_renewal_fn(struct informer *inf, const char *ns,
+                                 const char *name, simtime renew_time,
+                                 simtime delivered, void *ctx);
+void informer_add_renewal_handler(struct informer *inf, informer_renewal_fn *fn,
+                                  void *ctx);
+
 #endif

@@ -70,6 +70,8 @@ uint64_t engine_executed(const struct engine *e);
 
 /* Sequence number of the event running now (0 outside a handler). */
 uint64_t engine_current_seq(const struct engine *e);
+/* The phase of the running event; PHASE_CHECK outside events. */
+enum engine_phase engine_current_phase(const struct engine *e);
 
 /* Moves the clock forward without running anything (at >= now). */
 void engine_advance(struct engine *e, simtime at);

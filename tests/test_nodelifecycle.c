@@ -801,16 +801,20 @@ static uint64_t idle_hour(bool mine)
   return n;
 }
 
-static void an_idle_healthy_cluster_costs_one_pass_an_hour(void **state)
+static void
+an_idle_healthy_cluster_costs_no_event_per_lease_renewal(void **state)
 {
   uint64_t base = idle_hour(false), with = idle_hour(true);
 
   (void)state;
-  /* the kubelets' own work dominates; the controllers add the first
-   * monitor pass and nothing else */
-  assert_true(base > 1000);
+  /* 3 kubelets renew every ~10 s: an event (and a watch delivery) per
+   * renewal would be > 2000 in an hour. Renewals are materialised on read
+   * (apiserver.h); the monitor wakes at most at each stale deadline
+   * (probe + grace: one per node per ~40 s), catches up and goes back to
+   * sleep. */
+  assert_true(base < 400);
   assert_true(with >= base);
-  assert_true(with - base <= 1);
+  assert_true(with - base <= 3 * 3600 / 40);
 }
 
 static uint64_t crash_run(uint64_t seed, size_t *events)
@@ -883,7 +887,8 @@ int main(void)
       cmocka_unit_test_setup_teardown(
           pods_get_the_default_tolerations_unless_they_have_their_own, setup,
           teardown),
-      cmocka_unit_test(an_idle_healthy_cluster_costs_one_pass_an_hour),
+      cmocka_unit_test(
+          an_idle_healthy_cluster_costs_no_event_per_lease_renewal),
       cmocka_unit_test(the_same_seed_gives_the_same_run),
   };
 

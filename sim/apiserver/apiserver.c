@@ -76,6 +76,7 @@ void api_free(struct api *api)
     return;
   api__watch_free(api);
   api__events_free(api);
+  api__lease_free(api);
   for (int k = 0; k < KIND_COUNT; k++)
     api__tree_clear(&api->store[k], &api->pool);
   free(api->by_uid.v);
@@ -140,6 +141,7 @@ void api_add_write_fault(struct api *api, enum api_fault_kind kind, double rate,
                          arena_strdup(api->arena, who)};
 
   VEC_PUSH(&api->faults, f);
+  api__lease_fault_added(api, &api->faults.v[api->faults.nr - 1]);
 }
 
 void api_add_request_hook(struct api *api, api_request_hook_fn *fn, void *ctx)
@@ -175,6 +177,8 @@ static void req_begin(struct api *api, struct req *r, const char *who,
 {
   *r = (struct req){who,  verb,        kind,       api__namespace(kind, ns),
                     name, api->client, api->writes};
+  if (kind == KIND_LEASE)
+    api__lease_write(api, r->ns, name);
   api->client = who;
 }
 
@@ -1113,9 +1117,12 @@ static enum api_status write_update(struct api *api, const struct object *cur,
 static const struct object *lookup(struct api *api, enum obj_kind k,
                                    const char *ns, const char *name)
 {
+  const struct object *o;
+
   if (!name)
     return NULL;
-  return api__tree_get(&api->store[k], api__namespace(k, ns), name);
+  o = api__tree_get(&api->store[k], api__namespace(k, ns), name);
+  return k == KIND_LEASE && o ? api__lease_fresh(api, o) : o;
 }
 
 static enum api_status do_update(struct api *api, const struct object *in,
@@ -1436,6 +1443,8 @@ void api_list(struct api *api, enum obj_kind kind, const char *ns,
   check_kind(kind);
   if (!obj_kind_namespaced(kind))
     ns = NULL;
+  if (kind == KIND_LEASE)
+    api__lease_fresh_all(api);
   api->listing++;
   api__tree_visit(&api->store[kind], ns, sel, fn, ctx);
   api->listing--;

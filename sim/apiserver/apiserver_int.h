@@ -150,6 +150,11 @@ struct api {
   VEC(struct api__request_hook) request_hooks;
   VEC(struct api__fault) faults;
 
+  /* renewing Leases (lease.c) */
+  VEC(struct api_lease_renewal *) lease_regs;   /* every one, in order */
+  VEC(struct api_lease_renewal *) lease_active; /* still renewing */
+  struct u64map lease_by_rv; /* written version's rv -> index + 1 */
+
   /* informers of each kind, in creation order */
   VEC(struct informer *) informers[KIND_COUNT];
   uint64_t next_informer_id;
@@ -180,6 +185,16 @@ struct api__note {
   size_t list_nr;
 };
 
+/* From `from` on, a write at r is delivered at max(r + delay, floor). */
+struct api__seg {
+  simtime from, delay, floor;
+};
+
+struct api__renewal_handler {
+  informer_renewal_fn *fn;
+  void *ctx;
+};
+
 struct api__handler {
   informer_handler_fn *fn;
   void *ctx;
@@ -201,6 +216,10 @@ struct informer {
   uint64_t drain;  /* engine handle of the scheduled drain, or 0 */
   bool draining;
   uint64_t epoch; /* bumped by informer_relist() */
+  /* Lease informers (lease.c): how a renewal written at r is delivered */
+  VEC(struct api__seg) segs; /* by from */
+  simtime vfloor; /* last delivery of renewals of ended registrations */
+  VEC(struct api__renewal_handler) rhandlers;
 };
 
 /* Queues a write for every informer of the object's kind. */
@@ -208,6 +227,29 @@ void api__watch_notify(struct api *api, enum watch_type t,
                        const struct object *now);
 /* Frees every informer of the server. */
 void api__watch_free(struct api *api);
+
+/* lease.c: renewing Leases. */
+/* Before a write request to the Lease ns/name: its registration ends. */
+void api__lease_write(struct api *api, const char *ns, const char *name);
+/* Before a LIST of Leases: every registered one is materialised. */
+void api__lease_fresh_all(struct api *api);
+/* The stored version o (a Lease), materialised if registered. */
+const struct object *api__lease_fresh(struct api *api, const struct object *o);
+/* The cached version o of a Lease informer, materialised. */
+const struct object *api__lease_cached(const struct informer *inf,
+                                       const struct object *o);
+/* The earliest delivery a Lease written now may have (FIFO behind
+ * renewals). */
+simtime api__lease_floor(struct informer *inf);
+void api__lease_informer_init(struct informer *inf);
+void api__lease_set_delay(struct informer *inf, simtime delay);
+void api__lease_relist(struct informer *inf);
+/* Before a delivered write replaces or removes the cached ns/name. */
+void api__lease_before_deliver(struct informer *inf, const char *ns,
+                               const char *name);
+/* A write-fault window was added. */
+void api__lease_fault_added(struct api *api, const struct api__fault *f);
+void api__lease_free(struct api *api);
 
 /* Frees the event recorder's memory. */
 void api__events_free(struct api *api);

@@ -76,8 +76,12 @@ static void push_list(struct informer *inf)
   struct api__note n = {
       .at = engine_now(api->engine) + inf->delay,
       .type = NOTE_LIST,
-      .list = xmalloc((t->nr ? t->nr : 1) * sizeof(*n.list)),
+      .list = NULL,
   };
+
+  if (inf->kind == KIND_LEASE)
+    api__lease_fresh_all(api); /* the snapshot holds renewed Leases */
+  n.list = xmalloc((t->nr ? t->nr : 1) * sizeof(*n.list));
 
   api__tree_visit(t, NULL, NULL, snapshot_one, &n);
   SIM_ASSERT(n.list_nr == t->nr);
@@ -98,6 +102,11 @@ void api__watch_notify(struct api *api, enum watch_type t,
     };
     if (n.at < inf->last_at)
       n.at = inf->last_at;
+    if (inf->kind == KIND_LEASE) {
+      simtime f = api__lease_floor(inf); /* behind every renewal */
+      if (n.at < f)
+        n.at = f;
+    }
     push(inf, &n);
   }
 }
@@ -128,10 +137,16 @@ static void deliver(struct informer *inf, const struct api__note *n)
     break;
   case NOTE_ADDED:
   case NOTE_MODIFIED:
+    if (inf->kind == KIND_LEASE)
+      api__lease_before_deliver(inf, n->now->meta.namespace_,
+                                n->now->meta.name);
     old = api__tree_put(&inf->cache, pool, n->now);
     call_handlers(inf, epoch, old ? WATCH_MODIFIED : WATCH_ADDED, old, n->now);
     break;
   case NOTE_DELETED:
+    if (inf->kind == KIND_LEASE)
+      api__lease_before_deliver(inf, n->now->meta.namespace_,
+                                n->now->meta.name);
     old = api__tree_del(&inf->cache, pool, n->now->meta.namespace_,
                         n->now->meta.name);
     if (old)
@@ -175,6 +190,8 @@ struct informer *informer_new(struct api *api, enum obj_kind kind,
   inf->component = arena_strdup(api->arena, component ? component : "");
   inf->delay = delay;
   VEC_PUSH(&api->informers[kind], inf);
+  if (kind == KIND_LEASE)
+    api__lease_informer_init(inf);
   push_list(inf);
   return inf;
 }
@@ -205,6 +222,8 @@ const char *informer_component(const struct informer *inf)
 void informer_set_delay(struct informer *inf, simtime delay)
 {
   SIM_ASSERT(delay >= 0);
+  if (inf->kind == KIND_LEASE)
+    api__lease_set_delay(inf, delay);
   inf->delay = delay;
 }
 
@@ -219,6 +238,8 @@ void informer_relist(struct informer *inf)
   inf->synced = false;
   inf->epoch++;
   inf->last_at = engine_now(inf->api->engine);
+  if (inf->kind == KIND_LEASE)
+    api__lease_relist(inf);
   push_list(inf);
 }
 
@@ -252,9 +273,25 @@ size_t api_relist_component(struct api *api, const char *component)
 const struct object *informer_get(const struct informer *inf, const char *ns,
                                   const char *name)
 {
+  const struct object *o;
+
   if (!name)
     return NULL;
-  return api__tree_get(&inf->cache, api__namespace(inf->kind, ns), name);
+  o = api__tree_get(&inf->cache, api__namespace(inf->kind, ns), name);
+  return inf->kind == KIND_LEASE && o ? api__lease_cached(inf, o) : o;
+}
+
+struct lease_visit {
+  const struct informer *inf;
+  api_visit_fn *fn;
+  void *ctx;
+};
+
+static bool visit_lease(const struct object *o, void *ctx)
+{
+  struct lease_visit *v = ctx;
+
+  return v->fn(api__lease_cached(v->inf, o), v->ctx);
 }
 
 void informer_list(const struct informer *inf, const char *ns,
@@ -263,6 +300,11 @@ void informer_list(const struct informer *inf, const char *ns,
 {
   if (!obj_kind_namespaced(inf->kind))
     ns = NULL;
+  if (inf->kind == KIND_LEASE) {
+    struct lease_visit v = {inf, fn, ctx};
+    api__tree_visit(&inf->cache, ns, sel, visit_lease, &v);
+    return;
+  }
   api__tree_visit(&inf->cache, ns, sel, fn, ctx);
 }
 
@@ -282,6 +324,8 @@ void api__watch_free(struct api *api)
       api__tree_clear(&inf->cache, &api->pool);
       free(inf->queue.v);
       free(inf->handlers.v);
+      free(inf->segs.v);
+      free(inf->rhandlers.v);
       free(inf);
     }
     free(api->informers[k].v);

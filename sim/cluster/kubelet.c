@@ -117,7 +117,7 @@ void kl__note(struct kl_pod *kp, const char *reason, const char *fmt, ...)
 
 simtime kl__latency(struct kl_node *n, enum timing_id id)
 {
-  return rng_lognormal(n->rng, n->ks->tm->v[id], KL_SPREAD);
+  return rng_lognormal(kl__rng(n), n->ks->tm->v[id], KL_SPREAD);
 }
 
 static bool str_list_has(const struct str_list *l, const char *s)
@@ -167,13 +167,88 @@ static void lease_schedule(struct kl_node *n, simtime at)
                                    lease_tick, n->index, 0, ks);
 }
 
-static void lease_renew_later(struct kl_node *n)
+/*
+ * Renewals without a write each (apiserver.h, "renewing Leases"): after a
+ * successful write the kubelet registers the Lease with the API server
+ * instead of arming its timer, and records its renewals when the server
+ * asks (a read) or before its own stream is drawn for anything else
+ * (kl__rng), so the jitters come from the same draws in the same order as
+ * with an event per renewal. A renewal at the instant of a draw counts as
+ * done before it when the draw runs in PHASE_NODE or later (the renewal
+ * event's phase; among PHASE_NODE events of one instant the renewal is
+ * taken to come first). It goes back to writing for real, from the very
+ * renewal it would have written next, whenever a renewal might not be a
+ * plain successful update: the machine goes down or loses the API
+ * (kl__lease_real), someone else writes the Lease, or a write-fault window
+ * may hit the kubelet (the server ends the registration).
+ */
+static simtime lease_interval(struct kl_node *n)
 {
   simtime iv = n->ks->tm->v[TIMING_LEASE_RENEW_INTERVAL];
-  simtime jitter =
-      (simtime)llround(gsl_rng_uniform(n->rng) * LEASE_JITTER * (double)iv);
 
-  lease_schedule(n, engine_now(n->ks->engine) + iv + jitter);
+  return iv +
+         (simtime)llround(gsl_rng_uniform(n->rng) * LEASE_JITTER * (double)iv);
+}
+
+static void lease_advance(void *ctx, simtime upto)
+{
+  struct kl_node *n = ctx;
+
+  while (n->lease_reg && n->lease_next <= upto) {
+    simtime r = n->lease_next;
+    api_lease_renewed(n->lease_reg, r);
+    n->lease_next = r + lease_interval(n);
+  }
+}
+
+static simtime lease_limit(const struct kl_node *n)
+{
+  const struct engine *e = n->ks->engine;
+  simtime now = engine_now(e);
+
+  return engine_current_phase(e) < PHASE_NODE ? now - 1 : now;
+}
+
+gsl_rng *kl__rng(struct kl_node *n)
+{
+  if (n->lease_reg)
+    lease_advance(n, lease_limit(n));
+  return n->rng;
+}
+
+static void lease_ended(void *ctx, const struct object *frozen)
+{
+  struct kl_node *n = ctx;
+
+  n->lease_reg = NULL;
+  n->lease = frozen;
+  lease_schedule(n, n->lease_next);
+}
+
+void kl__lease_real(struct kl_node *n)
+{
+  if (!n->lease_reg)
+    return;
+  lease_advance(n, lease_limit(n));
+  n->lease = api_lease_stop(n->ks->api, n->lease_reg);
+  n->lease_reg = NULL;
+  lease_schedule(n, n->lease_next);
+}
+
+static void lease_renew_later(struct kl_node *n)
+{
+  simtime now = engine_now(n->ks->engine);
+
+  n->lease_next = now + lease_interval(n);
+  SIM_ASSERT(!n->lease_reg);
+  if (n->lease && n->lease->u.lease.renew_time == now && kl__api_reachable(n)) {
+    kl__cancel(n->ks, &n->lease_timer);
+    n->lease_reg = api_lease_renewing(n->ks->api, KL_WHO, n->lease,
+                                      lease_advance, lease_ended, n);
+    if (n->lease_reg)
+      return;
+  }
+  lease_schedule(n, n->lease_next);
 }
 
 /* Tries to renew from the last written version; true on success. */
@@ -512,6 +587,7 @@ void kl__node_loops_start(struct kl_node *n)
 {
   simtime now = engine_now(n->ks->engine);
 
+  kl__lease_real(n);
   n->t0 = now;
   n->last_report = SIMTIME_NEVER;
   n->status_at = SIMTIME_NEVER;
@@ -764,6 +840,8 @@ void kubelets_stop(void *state)
   /* No engine calls here: the engine may be freed already. */
   for (size_t i = 0; i < ks->by_index.nr; i++) {
     struct kl_node *n = ks->by_index.v[i];
+    if (n->lease_reg)
+      api_lease_detach(n->lease_reg);
     kl__pods_free(ks, n);
     free(n->pods.v);
     free(n->reported.v);

@@ -231,6 +231,10 @@ struct kl_node {
   const struct object *lease; /* the last version written */
   uint64_t lease_timer;
   simtime lease_backoff; /* ensure-lease retry back-off */
+  /* renewing without a write per renewal (kubelet.c, apiserver.h): the
+   * registration, and the next renewal (its jitter already drawn) */
+  struct api_lease_renewal *lease_reg;
+  simtime lease_next;
   /* Node status loop. */
   uint64_t status_timer;
   simtime status_at;          /* when status_timer fires */
@@ -325,6 +329,12 @@ simtime kl__latency(struct kl_node *n, enum timing_id id);
 void kl__node_status_dirty(struct kl_node *n);
 /* kubelet.c: the node status loop runs now (not on its grid). */
 void kl__node_status_now(struct kl_node *n);
+/* kubelet.c: the node's stream, after its Lease renewals up to now were
+ * drawn (every draw from n->rng but the Lease's goes through this). */
+gsl_rng *kl__rng(struct kl_node *n);
+/* kubelet.c: the Lease is renewed by real writes again from its next
+ * renewal on (before the kubelet stops, loses the API, or restarts). */
+void kl__lease_real(struct kl_node *n);
 /* kubelet.c: the lease and node status loops start (kubelet start). */
 void kl__node_loops_start(struct kl_node *n);
 /* kubelet.c: whether the kubelet of n receives informer input (machine on,

@@ -128,6 +128,7 @@ static void machine_down(struct kl_node *n)
 {
   struct kubelets *ks = n->ks;
 
+  kl__lease_real(n);
   kl__cancel(ks, &n->lease_timer);
   kl__cancel(ks, &n->status_timer);
   kl__cancel(ks, &n->vol_timer);
@@ -184,7 +185,7 @@ static const char *new_boot_id(struct kl_node *n)
   uint32_t w[4];
 
   for (int i = 0; i < 4; i++)
-    w[i] = (uint32_t)gsl_rng_get(n->rng);
+    w[i] = (uint32_t)gsl_rng_get(kl__rng(n));
   return arena_printf(n->ks->arena,
                       "%08" PRIx32 "-%04" PRIx32 "-4%03" PRIx32 "-%04" PRIx32
                       "-%04" PRIx32 "%08" PRIx32,
@@ -386,6 +387,7 @@ bool kubelets_partition(void *state, const char *node)
     return false;
   if (n->cut || n->gone)
     return true;
+  kl__lease_real(n);
   n->cut = true;
   n->relisting = false;
   kl__cancel(n->ks, &n->relist_timer);

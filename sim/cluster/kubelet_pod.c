@@ -879,7 +879,7 @@ static void mount_timeout(struct kl_pod *kp)
   struct kl_node *n = kp->node;
   struct kubelets *ks = n->ks;
   char um[256], ua[256];
-  simtime jitter = (simtime)(gsl_rng_uniform(n->rng) * KL_SYNC_JITTER *
+  simtime jitter = (simtime)(gsl_rng_uniform(kl__rng(n)) * KL_SYNC_JITTER *
                              (double)KL_SYNC_BACKOFF);
 
   kl__vol_describe(kp, um, sizeof(um), ua, sizeof(ua));
@@ -1332,7 +1332,7 @@ static void pod_kill(struct kl_pod *kp, int64_t grace_seconds)
                   c->spec->name);
     kl__probe_stop(kp, c);
     /* The mutant's containers run their whole grace: killed at its end. */
-    exit_in = early ? grace + 1 : rng_range(n->rng, 0, KL_APP_EXIT_MAX);
+    exit_in = early ? grace + 1 : rng_range(kl__rng(n), 0, KL_APP_EXIT_MAX);
     if (exit_in <= grace) {
       c->exit_pending = 0;
       c->exit_at = now + exit_in;

@@ -186,9 +186,10 @@ struct nl_node {
   /* nodeHealthData */
   bool health;
   simtime probe;
-  simtime saved_lease; /* renewTime of the Lease last seen; NEVER: none */
-  bool hb_has_ready;   /* the last version seen had a Ready condition */
-  simtime hb_seen;     /* and this lastHeartbeatTime */
+  simtime saved_lease;  /* renewTime of the Lease last seen; NEVER: none */
+  simtime lease_caught; /* renewals delivered until then are accounted */
+  bool hb_has_ready;    /* the last version seen had a Ready condition */
+  simtime hb_seen;      /* and this lastHeartbeatTime */
   struct condition saved_ready; /* Ready as of the last pass */
   bool retry;                   /* nodesToRetry */
   /* the zone tainting queue: membership of the unique set and queue */
@@ -376,6 +377,7 @@ static struct nl_node *node_get(struct nlc *c, const char *name)
   n = xcalloc(1, sizeof(*n));
   n->name = arena_strdup(c->arena, name);
   n->saved_lease = SIMTIME_NEVER;
+  n->lease_caught = -1;
   n->deadline = SIMTIME_NEVER;
   n->hpos = SIZE_MAX;
   VEC_GROW(&c->by_name, c->by_name.nr + 1);
@@ -1075,6 +1077,57 @@ static void observe_lease(struct nl_node *n, const struct object *lease,
   }
 }
 
+/*
+ * Renewals of a renewing Lease (apiserver.h) reach the informer without a
+ * handler call each. What on_lease did at each delivery (a renewTime newer
+ * than the saved one: probe = the pass at or after the delivery) is done
+ * here for the last renewal delivered since the previous catch-up, at its
+ * delivery instant: the last one wins, as the probe is overwritten by
+ * each. Catch-ups run before anything that reads or changes what on_lease
+ * depends on (the node's presence and health, the probe, the pass grid):
+ * at the start of every pass and of every Node delivery, and when a real
+ * write is about to replace the renewing version in the cache.
+ */
+static void observe_renewal(struct nlc *c, struct nl_node *n, simtime renew,
+                            simtime delivered)
+{
+  simtime at;
+
+  if (!n->present || !n->health || delivered <= n->lease_caught)
+    return;
+  if (n->saved_lease != SIMTIME_NEVER && n->saved_lease >= renew)
+    return;
+  at = nf__align(c->origin, c->period, delivered);
+  if (at <= c->last_pass)
+    at = c->last_pass + c->period;
+  n->saved_lease = renew;
+  n->probe = at;
+}
+
+static void lease_catch_up(struct nlc *c, struct nl_node *n)
+{
+  simtime renew, delivered;
+
+  if (informer_lease_renewal(c->leases, NF_LEASE_NS, n->name, &renew,
+                             &delivered))
+    observe_renewal(c, n, renew, delivered);
+  n->lease_caught = now_of(c);
+}
+
+static void on_renewal(struct informer *inf, const char *ns, const char *name,
+                       simtime renew, simtime delivered, void *ctx)
+{
+  struct nlc *c = ctx;
+  struct nl_node *n;
+
+  (void)inf;
+  if (strcmp(ns, NF_LEASE_NS))
+    return;
+  n = node_find(c, name);
+  if (n)
+    observe_renewal(c, n, renew, delivered);
+}
+
 /* Ready, MemoryPressure, DiskPressure, PIDPressure set to Unknown. */
 static void set_unknown(struct condition *cd, simtime now)
 {
@@ -1344,6 +1397,21 @@ static void monitor_pass(struct engine *e, uint64_t subject, uint64_t arg,
   (void)arg;
   c->pass_timer = 0;
   c->pass_at = SIMTIME_NEVER;
+
+  /* Renewals delivered meanwhile move deadlines: a pass planned at a
+   * deadline they pushed back would not have been planned. */
+  simtime want = c->pass_want;
+  for (size_t i = 0; i < c->by_name.nr; i++) {
+    struct nl_node *n = c->by_name.v[i];
+    lease_catch_up(c, n);
+    update_deadline(c, n);
+  }
+  if (c->heap.nr && c->heap.v[0]->deadline < want)
+    want = c->heap.v[0]->deadline;
+  if (want > now) {
+    pass_plan(c);
+    return;
+  }
   c->pass_want = SIMTIME_NEVER;
   c->last_pass = now;
 
@@ -1710,6 +1778,7 @@ static void on_node(struct informer *inf, enum watch_type t,
   bool pass = false;
 
   (void)inf;
+  lease_catch_up(c, n);
   if (t == WATCH_DELETED) {
     n->present = false;
     n->obj = now;
@@ -1810,6 +1879,7 @@ void *nodelifecycle_start(const struct cluster_env *env)
   c->pods = informer_new(c->api, KIND_POD, NLC_WHO, delay);
   informer_add_handler(c->nodes, on_node, c);
   informer_add_handler(c->leases, on_lease, c);
+  informer_add_renewal_handler(c->leases, on_renewal, c);
   informer_add_handler(c->pods, on_pod, c);
   pass_plan(c);
   return c;

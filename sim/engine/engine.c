@@ -40,6 +40,7 @@ struct engine {
   simtime now;
   uint64_t seq;     /* insertion counter (D2) */
   uint64_t current; /* seq of the running event */
+  int phase;        /* phase of the running event */
   uint64_t executed;
   struct trace *trace;
   struct trace_memo *memo; /* the digest's per-kind memo (trace.h) */
@@ -50,6 +51,7 @@ struct engine *engine_new(struct trace *trace)
   struct engine *e = xcalloc(1, sizeof(*e));
 
   e->trace = trace;
+  e->phase = PHASE_CHECK;
   if (trace)
     e->memo = trace_memo_new();
   return e;
@@ -209,12 +211,14 @@ bool engine_step(struct engine *e, simtime until)
   slot_put(e, top.slot);
   e->now = top.at;
   e->current = top.key & ((UINT64_C(1) << SEQ_BITS) - 1);
+  e->phase = (int)(top.key >> SEQ_BITS);
   e->executed++;
   if (e->trace)
     trace_fold_memo(e->trace, e->memo, top.at, (int)(top.key >> SEQ_BITS),
                     e->current, sl.kind, sl.subject);
   sl.fn(e, sl.subject, sl.arg, sl.ctx);
   e->current = 0;
+  e->phase = PHASE_CHECK;
   return true;
 }
 
@@ -247,6 +251,11 @@ uint64_t engine_executed(const struct engine *e)
 uint64_t engine_current_seq(const struct engine *e)
 {
   return e->current;
+}
+
+enum engine_phase engine_current_phase(const struct engine *e)
+{
+  return (enum engine_phase)e->phase;
 }
 
 void engine_advance(struct engine *e, simtime at)
