@@ -486,9 +486,10 @@ bool informer_lease_renewal(const struct informer *inf, const char *ns,
 
 /*
  * Called when a cached renewing Lease is about to be replaced or removed
- * by a delivered write while some of its renewals were delivered and not
- * yet seen through informer_lease_renewal(): the last of them and its
- * delivery instant.
+ * by a delivered write while some of its renewals were delivered: the
+ * last of them and its delivery instant. It may repeat a renewal the
+ * handler's owner already saw through informer_lease_renewal(); handlers
+ * must treat a renewal they have seen as a no-op.
  */
 typedef void informer_renewal_fn(struct informer *inf, const char *ns,
                                  const char *name, simtime renew_time,
