@@ -401,6 +401,78 @@ static void binds_a_pending_pod_to_a_ready_node(void **state)
   assert_true(fixture_noted(&t->f, "pod web-0 bound to node-1"));
 }
 
+static int str_cmp(const void *a, const void *b)
+{
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The position of node `name` among node-1..node-n sorted by name. */
+static size_t name_rank(const char *name, int n)
+{
+  char(*names)[16] = test_calloc((size_t)n, sizeof(*names));
+  const char **v = test_calloc((size_t)n, sizeof(*v));
+  size_t rank = SIZE_MAX;
+
+  for (int i = 0; i < n; i++) {
+    snprintf(names[i], sizeof(names[i]), "node-%d", i + 1);
+    v[i] = names[i];
+  }
+  qsort(v, (size_t)n, sizeof(*v), str_cmp);
+  for (int i = 0; i < n; i++)
+    if (!strcmp(v[i], name))
+      rank = (size_t)i;
+  test_free(v);
+  test_free(names);
+  return rank;
+}
+
+static int setup250(void **state)
+{
+  *state = make(250, 1);
+  return 0;
+}
+
+/*
+ * percentageOfNodesToScore (cluster-behaviour 5.3): on 250 nodes a cycle
+ * stops filtering at max(100, 250 * 48%) = 120 feasible nodes, and the
+ * next cycle starts where this one stopped (nextStartNodeIndex), so the
+ * second pod is filtered over other nodes than the first.
+ */
+static void large_clusters_stop_at_enough_feasible_nodes(void **state)
+{
+  struct t *t = *state;
+
+  start(t);
+  create_pod(t, "web-0");
+  run_to(t, SIM_SEC(1));
+  assert_non_null(pod(t, "web-0")->u.pod.spec.node_name);
+  assert_true(fixture_noted(&t->f, "pod web-0: stopped at 120 feasible nodes "
+                                   "after looking at 120 of 250"));
+  create_pod(t, "web-1");
+  run_to(t, SIM_SEC(2));
+  assert_true(fixture_noted(&t->f, "pod web-1: stopped at 120 feasible nodes "
+                                   "after looking at 120 of 250"));
+  /* the first walk looked at the first 120 nodes in name order, the
+   * second began at the 121st: each chose among its own 120 */
+  assert_in_range(name_rank(pod(t, "web-0")->u.pod.spec.node_name, 250), 0,
+                  119);
+  assert_in_range(name_rank(pod(t, "web-1")->u.pod.spec.node_name, 250), 120,
+                  239);
+}
+
+/* Below 100 nodes every node is looked at, every time. */
+static void small_clusters_look_at_every_node(void **state)
+{
+  struct t *t = *state;
+
+  start(t);
+  create_pod(t, "web-0");
+  create_pod(t, "web-1");
+  run_to(t, SIM_SEC(2));
+  assert_true(fixture_noted(&t->f, "pod web-0: 3 of 3 nodes feasible"));
+  assert_true(fixture_noted(&t->f, "pod web-1: 3 of 3 nodes feasible"));
+}
+
 static void skips_cordoned_and_not_ready_nodes(void **state)
 {
   struct t *t = *state;
@@ -1507,6 +1579,10 @@ static void same_seed_gives_same_placements(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(
+          large_clusters_stop_at_enough_feasible_nodes, setup250, teardown),
+      cmocka_unit_test_setup_teardown(small_clusters_look_at_every_node, setup3,
+                                      teardown),
       cmocka_unit_test_setup_teardown(binds_a_pending_pod_to_a_ready_node,
                                       setup1, teardown),
       cmocka_unit_test_setup_teardown(skips_cordoned_and_not_ready_nodes,

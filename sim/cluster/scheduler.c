@@ -326,6 +326,8 @@ struct sched {
   simtime backoff_at;
   uint64_t leftover_handle;
   simtime leftover_at;
+  size_t next_start; /* nextStartNodeIndex: where the next filter walk
+                        starts in nodes_v */
 
   /* the binding cycle */
   struct spod *wait_head, *wait_tail;
@@ -3084,6 +3086,49 @@ static void bind_to(struct sched *s, struct spod *p, struct snode *n,
 
 /* --- the scheduling cycle --- */
 
+/*
+ * numFeasibleNodesToFind with the default, adaptive
+ * percentageOfNodesToScore (cluster-behaviour 5.3): a cycle stops
+ * filtering once it has this many feasible nodes - all of them below 100
+ * nodes, else n * max(5, 50 - n/125) / 100 but at least 100 (420 of
+ * 1,000 nodes).
+ */
+static size_t feasible_to_find(size_t n)
+{
+  long pct;
+  size_t k;
+
+  if (n < 100)
+    return n;
+  pct = 50 - (long)(n / 125);
+  if (pct < 5)
+    pct = 5;
+  k = n * (size_t)pct / 100;
+  return k < 100 ? 100 : k;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Sorts and dedupes s->eligible; returns how many of them are live. */
+static size_t eligible_live(struct sched *s)
+{
+  size_t j = 0, live = 0;
+
+  qsort(s->eligible.v, s->eligible.nr, sizeof(*s->eligible.v), name_cmp);
+  for (size_t i = 0; i < s->eligible.nr; i++) {
+    if (j && !strcmp(s->eligible.v[j - 1], s->eligible.v[i]))
+      continue;
+    s->eligible.v[j++] = s->eligible.v[i];
+    const struct snode *n = node_find(s, s->eligible.v[i]);
+    live += n && n->obj;
+  }
+  s->eligible.nr = j;
+  return live;
+}
+
 static void schedule_one(struct sched *s, struct spod *p)
 {
   char pre[512];
@@ -3110,15 +3155,25 @@ static void schedule_one(struct sched *s, struct spod *p)
   ipa_prefilter(s, p);
   s->hist.nr = 0;
   s->feas.nr = 0;
-  for (size_t i = 0; i < s->nodes_v.nr; i++) {
-    struct snode *n = s->nodes_v.v[i];
-    bool in = !narrowed;
+  /*
+   * findNodesThatPassFilters: from nextStartNodeIndex round the node list,
+   * until enough feasible nodes are found. Upstream walks the snapshot's
+   * zone-interleaved list with 16 goroutines; here the cache's list in
+   * name order, one node at a time (docs/fidelity.md). Below 100 nodes
+   * every node is looked at and the start never moves.
+   */
+  size_t all = narrowed ? eligible_live(s) : s->live_nr;
+  size_t to_find = feasible_to_find(all);
+  size_t nv = s->nodes_v.nr, start = nv ? s->next_start % nv : 0, walked = 0;
+  for (; walked < nv; walked++) {
+    struct snode *n = s->nodes_v.v[(start + walked) % nv];
     struct nstatus st;
+    if (to_find < all && s->feas.nr == to_find)
+      break;
     if (!n->obj)
       continue;
-    for (size_t k = 0; !in && k < s->eligible.nr; k++)
-      in = !strcmp(s->eligible.v[k], n->name);
-    if (!in)
+    if (narrowed && !bsearch(&n->name, s->eligible.v, s->eligible.nr,
+                             sizeof(*s->eligible.v), name_cmp))
       continue;
     evaluated++;
     st = filter_node(s, p, n, vb);
@@ -3131,6 +3186,8 @@ static void schedule_one(struct sched *s, struct spod *p)
     if (st.code == FC_UNSCHEDULABLE)
       resolvable++;
   }
+  if (walked < nv)
+    s->next_start = (start + walked) % nv;
   if (narrowed && evaluated < s->live_nr) {
     /* Nodes left out by the PreFilterResult. */
     hist_add(s, "node(s) didn't satisfy plugin(s) [VolumeBinding]",
@@ -3152,11 +3209,19 @@ static void schedule_one(struct sched *s, struct spod *p)
   {
     char ref[300];
     pod_ref(p->obj, ref, sizeof(ref));
-    cluster_note(&s->env, ref, "Scheduling",
-                 "pod %s: %zu of %zu nodes feasible, chose %s (score %lld, "
-                 "%zu tied)",
-                 p->obj->meta.name, s->feas.nr, s->live_nr, chosen->name,
-                 (long long)best, ties);
+    if (walked < nv)
+      cluster_note(&s->env, ref, "Scheduling",
+                   "pod %s: stopped at %zu feasible nodes after looking at "
+                   "%zu of %zu (percentageOfNodesToScore), chose %s (score "
+                   "%lld, %zu tied)",
+                   p->obj->meta.name, s->feas.nr, evaluated, s->live_nr,
+                   chosen->name, (long long)best, ties);
+    else
+      cluster_note(&s->env, ref, "Scheduling",
+                   "pod %s: %zu of %zu nodes feasible, chose %s (score %lld, "
+                   "%zu tied)",
+                   p->obj->meta.name, s->feas.nr, s->live_nr, chosen->name,
+                   (long long)best, ties);
   }
   bind_to(s, p, chosen, vb);
 }
