@@ -7,8 +7,8 @@
  *     core, in-process: the median of 3 batches;
  *   - runs/s of `stsim fuzz ... -j2` (target >= 1,000 on 2 cores, later
  *     5,000), from the campaign's own JSON;
- *   - memory over a long campaign: a worker's RSS after 2,500 runs and
- *     after 7,500 (flat = the same);
+ *   - memory over a long campaign: a worker's RSS after 2,500, 7,500 and
+ *     17,500 runs (flat after the first high-water mark = no leak);
  *   - per mutant, the runs the default campaign needed to catch it.
  *
  * Run from the repository root (make bench does); the stsim binary is the
@@ -100,16 +100,21 @@ static void in_process(const struct fuzz_profile *p)
          "3 x 300 runs; min %.0f, max %.0f)  [build/bench/bench_fuzz]\n",
          rate[1], rate[0], rate[2]);
 
-  /* memory over a long campaign: RSS after 2,500 runs and after 7,500
-   * (the heap settles at the largest run's high-water mark) */
-  long r1, r2;
+  /* memory over a long campaign: RSS after 2,500, 7,500 and 17,500 runs
+   * (the heap settles at the largest run's high-water mark: a rare large
+   * run - a varied configuration scaled to 5 - may raise it once; a leak
+   * would raise it in proportion to the runs) */
+  long r1, r2, r3;
   batch(p, &sc, 2000, 2500);
   r1 = rss_kib();
   batch(p, &sc, 4500, 5000);
   r2 = rss_kib();
+  batch(p, &sc, 9500, 10000);
+  r3 = rss_kib();
   printf("fuzz memory per worker: RSS %ld KiB after 2,500 runs, %ld KiB "
-         "after 7,500 (%+ld KiB)  [build/bench/bench_fuzz]\n",
-         r1, r2, r2 - r1);
+         "after 7,500 (%+ld KiB), %ld KiB after 17,500 (%+ld KiB)  "
+         "[build/bench/bench_fuzz]\n",
+         r1, r2, r2 - r1, r3, r3 - r2);
   fuzz_schedule_release(&sc);
 }
 
