@@ -409,7 +409,7 @@ static int str_cmp(const void *a, const void *b)
 /* The position of node `name` among node-1..node-n sorted by name. */
 static size_t name_rank(const char *name, int n)
 {
-  char(*names)[16] = test_calloc((size_t)n, sizeof(*names));
+  char(*names)[24] = test_calloc((size_t)n, sizeof(*names));
   const char **v = test_calloc((size_t)n, sizeof(*v));
   size_t rank = SIZE_MAX;
 
