@@ -663,6 +663,7 @@ struct dns_rec {
   int extra;           /* endpoints beyond DNS_IPS distinct addresses */
   simtime wrong_since; /* SIMTIME_NEVER: right */
   bool reported;
+  bool touched; /* in dns_state.touched (this event) */
   char why[200];
 };
 
@@ -696,11 +697,13 @@ static struct dns_rec *dns_rec_get(struct dns_state *s, const char *ns,
   return &s->recs.v[i];
 }
 
+/* Marks record i for dns_after, once per event (a flag, not a scan: a
+ * Parallel scale-up touches thousands in one event). */
 static void dns_touch(struct dns_state *s, size_t i)
 {
-  for (size_t k = 0; k < s->touched.nr; k++)
-    if (s->touched.v[k] == i)
-      return;
+  if (s->recs.v[i].touched)
+    return;
+  s->recs.v[i].touched = true;
   VEC_PUSH(&s->touched, i);
 }
 
@@ -879,6 +882,7 @@ static void dns_after(struct prop_ctx *c, void *st)
   for (size_t k = 0; k < s->touched.nr; k++) {
     struct dns_rec *r = &s->recs.v[s->touched.v[k]];
     char why[200];
+    r->touched = false;
     if (dns_wrong(c, r, why, sizeof(why))) {
       prop_fmt(r->why, sizeof(r->why), "%s", why);
       if (r->wrong_since == SIMTIME_NEVER) {
