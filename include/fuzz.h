@@ -202,6 +202,8 @@ struct fuzz_outcome {
   enum fuzz_status status;
   uint64_t checked;  /* registry bitmask: properties checked */
   uint64_t violated; /* registry bitmask: properties violated */
+  uint64_t hazards;  /* registry bitmask: properties that recorded a hazard
+                        (beside the verdict: an upstream gap, not a bug) */
   struct fuzz_violation first;
   uint64_t events;
   uint32_t faults[ACTION_COUNT]; /* generated actions by kind */
@@ -434,6 +436,7 @@ struct fuzz_summary {
   size_t props_nr;
   char prop_name[FUZZ_MAX_PROPS][48];
   uint64_t checked[FUZZ_MAX_PROPS], violated[FUZZ_MAX_PROPS];
+  uint64_t hazards[FUZZ_MAX_PROPS]; /* runs with a hazard of the property */
   uint64_t events;
   struct fuzz_kind_stats kinds[ACTION_COUNT];
   VEC(struct fuzz_failure) kept; /* first FUZZ_KEEP_FAILURES, by index */

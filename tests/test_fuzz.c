@@ -982,6 +982,7 @@ static void a_summary_reads_back_as_it_was_written(void **st)
     o.checked = 3;
     o.status = i == 1 ? FUZZ_FAIL : FUZZ_PASS;
     o.violated = i == 1 ? 2 : 0;
+    o.hazards = i == 2 ? 2 : 0;
     o.first = (struct fuzz_violation){.prop = 1, .at = SIM_SEC(61)};
     o.faults[ACTION_CRASH_NODE] = 2;
     VEC_PUSH(&o.samples,
@@ -1007,6 +1008,12 @@ static void a_summary_reads_back_as_it_was_written(void **st)
   assert_int_equal(b.failures, 1);
   assert_int_equal(b.kept.v[0].seed, fuzz_run_seed(1, 1));
   assert_string_equal(b.kept.v[0].variant, "Parallel, OnDelete, 1.37, 1 zone");
+  /* property 1 (registry order) had a hazard in one run */
+  size_t pnr;
+  const struct property_info *reg = props_registry(&pnr);
+  for (size_t k = 0; k < b.props_nr; k++)
+    assert_int_equal(b.hazards[k],
+                     !strcmp(b.prop_name[k], reg[1].name) ? 1 : 0);
   fuzz_summary_release(&b);
   /* not JSON, not ours */
   f = fopen(path, "w");

@@ -39,7 +39,7 @@
 struct wire {
   uint32_t magic, samples_nr;
   uint64_t pos; /* position in the lane */
-  uint64_t index, seed, checked, violated, events;
+  uint64_t index, seed, checked, violated, hazards, events;
   int32_t status;
   uint32_t faults[ACTION_COUNT];
   struct fuzz_violation first;
@@ -127,7 +127,7 @@ static _Noreturn void worker(struct camp *c, size_t lane, uint64_t from)
     alarm(RUN_TIMEOUT_S);
     fuzz_generate(c->p, w.seed, &sc);
     out.samples.nr = 0;
-    out.checked = out.violated = 0;
+    out.checked = out.violated = out.hazards = 0;
     memset(out.faults, 0, sizeof(out.faults));
     if ((o->run_fn ? o->run_fn : fuzz_run)(c->p, &o->run, &sc, w.seed, &out,
                                            &d)) {
@@ -141,6 +141,7 @@ static _Noreturn void worker(struct camp *c, size_t lane, uint64_t from)
     w.status = (int32_t)out.status;
     w.checked = out.checked;
     w.violated = out.violated;
+    w.hazards = out.hazards;
     w.events = out.events;
     memcpy(&w.first, &out.first, sizeof(w.first));
     memcpy(w.faults, out.faults, sizeof(w.faults));
@@ -299,6 +300,7 @@ static void parse(struct camp *c, size_t i)
     o.status = (enum fuzz_status)w.status;
     o.checked = w.checked;
     o.violated = w.violated;
+    o.hazards = w.hazards;
     o.events = w.events;
     o.first = w.first;
     memcpy(o.faults, w.faults, sizeof(o.faults));

@@ -64,6 +64,8 @@ static void judge(struct world *w, struct fuzz_outcome *out)
     if (ri < 0 || ri >= FUZZ_MAX_PROPS)
       continue;
     out->checked |= UINT64_C(1) << ri;
+    if (props_hazards(pr, i, NULL))
+      out->hazards |= UINT64_C(1) << ri;
     if (!props_violations(pr, i, &v) || !v)
       continue;
     out->violated |= UINT64_C(1) << ri;

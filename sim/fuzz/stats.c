@@ -193,6 +193,7 @@ void fuzz_summary_add(struct fuzz_summary *sum, const struct fuzz_outcome *o)
       continue;
     sum->checked[k]++;
     sum->violated[k] += o->violated >> i & 1;
+    sum->hazards[k] += o->hazards >> i & 1;
   }
   for (size_t k = 0; k < ACTION_COUNT; k++)
     sum->kinds[k].faults += o->faults[k];

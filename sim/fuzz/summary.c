@@ -152,9 +152,10 @@ int fuzz_summary_write_json(FILE *f, const struct fuzz_summary *sum)
   json_object_set_new(o, "interrupted", json_boolean(sum->interrupted));
   for (size_t i = 0; i < sum->props_nr; i++)
     json_object_set_new(props, sum->prop_name[i],
-                        json_pack("{s:I,s:I}", "checked",
+                        json_pack("{s:I,s:I,s:I}", "checked",
                                   (json_int_t)sum->checked[i], "violated",
-                                  (json_int_t)sum->violated[i]));
+                                  (json_int_t)sum->violated[i], "hazards",
+                                  (json_int_t)sum->hazards[i]));
   json_object_set_new(o, "properties", props);
   for (size_t i = 0; i < sum->kept.nr; i++) {
     json_array_append_new(seeds, u64_str(sum->kept.v[i].seed));
@@ -347,6 +348,9 @@ int fuzz_summary_read_json(const char *path, struct fuzz_summary *sum,
     if (k >= 0) {
       sum->checked[k] = get_u64(&r, v, "checked");
       sum->violated[k] = get_u64(&r, v, "violated");
+      /* absent in summaries written before hazards were counted */
+      if (json_object_get(v, "hazards"))
+        sum->hazards[k] = get_u64(&r, v, "hazards");
     }
   }
   x = json_object_get(o, "failuresKept");
@@ -422,6 +426,7 @@ int fuzz_summary_merge(struct fuzz_summary *into,
     }
     into->checked[k] += from->checked[i];
     into->violated[k] += from->violated[i];
+    into->hazards[k] += from->hazards[i];
   }
   for (size_t k = 0; k < ACTION_COUNT; k++)
     fuzz_stats_merge(&into->kinds[k], &from->kinds[k]);
@@ -489,6 +494,8 @@ void fuzz_summary_write_text(FILE *f, const struct fuzz_summary *sum)
             sum->checked[i], sum->checked[i] == 1 ? "" : "s");
     if (sum->violated[i])
       fprintf(f, ", violated in %" PRIu64, sum->violated[i]);
+    if (sum->hazards[i])
+      fprintf(f, ", a hazard in %" PRIu64, sum->hazards[i]);
     fputc('\n', f);
   }
   bool any = false;
