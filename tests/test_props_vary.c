@@ -515,6 +515,34 @@ converges_flags_the_stall_when_available_replicas_differ(void **state)
   assert_no_hazard(x, "liveness.converges");
 }
 
+/*
+ * The stall needs a pod that became available after the controller last
+ * acted. A controller that is stuck although every pod was available
+ * long before its last write is a bug (a rollout that never starts
+ * while minReadySeconds is set, say), not the upstream stall.
+ */
+static void
+converges_flags_a_stuck_set_whose_pods_were_long_available(void **state)
+{
+  struct fx *x = *state;
+  int two = 2;
+
+  make_set(x, 3, PMP_ORDERED_READY, 10);
+  pods(x, 3, "web-new", 0);
+  advance(x, SIM_MIN(2)); /* every pod available for a long while */
+  scale(x, 2);
+  assert_int_equal(api_patch(x->f.api, CTL, KIND_STATEFULSET, "default", "web",
+                             0, set_available, &two, NULL),
+                   API_OK);
+  step(x);
+  advance(x, SIM_MIN(16));
+  tick(x);
+  props_at_end(x->p);
+  assert_violation(x, "liveness.converges",
+                   "web-2 should not exist (3 pods for 2 replicas)");
+  assert_no_hazard(x, "liveness.converges");
+}
+
 static void converges_flags_the_stall_without_min_ready_seconds(void **state)
 {
   struct fx *x = *state;
@@ -591,6 +619,28 @@ converges_flags_a_missing_pod_when_another_sets_claim_went(void **state)
   assert_no_hazard(x, "liveness.converges");
 }
 
+static void
+converges_flags_a_missing_pod_when_a_dashed_sets_claim_went(void **state)
+{
+  struct fx *x = *state;
+
+  /* data-b-web-1 is set b-web's claim (template data), not web's */
+  lost_claim(x, "data-b-web-1", false);
+  assert_violation(x, "liveness.converges", "web-1 does not exist");
+  assert_no_hazard(x, "liveness.converges");
+}
+
+static void
+converges_flags_a_missing_pod_when_another_ordinals_claim_went(void **state)
+{
+  struct fx *x = *state;
+
+  /* web-0's claim went, but web-1 is the missing pod */
+  lost_claim(x, "data-web-0", false);
+  assert_violation(x, "liveness.converges", "web-1 does not exist");
+  assert_no_hazard(x, "liveness.converges");
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -608,6 +658,9 @@ int main(void)
       T(converges_flags_the_stall_when_available_replicas_differ),
       T(converges_flags_the_stall_without_min_ready_seconds),
       T(converges_records_the_stale_claim_stall_as_a_hazard),
+      T(converges_flags_a_stuck_set_whose_pods_were_long_available),
+      T(converges_flags_a_missing_pod_when_a_dashed_sets_claim_went),
+      T(converges_flags_a_missing_pod_when_another_ordinals_claim_went),
       T(converges_flags_a_missing_pod_the_controller_saw_after_the_claim),
       T(converges_flags_a_missing_pod_when_another_sets_claim_went),
   };

@@ -981,7 +981,8 @@ struct lv_set {
   simtime unconverged_since;
   bool reported;      /* for the current deadline */
   simtime ctl_wrote;  /* the controller's last write for this set */
-  simtime claim_gone; /* a claim named like one of its claims vanished */
+  simtime claim_gone; /* one of its claims vanished ... */
+  int claim_gone_ord; /* ... the claim of this ordinal */
 };
 
 struct lv_state {
@@ -1056,19 +1057,30 @@ static bool lv_params_changed(const struct object *a, const struct object *b)
          (ra && rb ? strcmp(ra, rb) != 0 : ra != rb);
 }
 
-/* Whether claim is named <template>-<set>-<ordinal> for set e. */
-static bool lv_claim_of(const struct lv_set *e, const char *claim)
+/*
+ * The ordinal whose claim `claim` is for set (named <template>-<set>-<n>
+ * for one of the set's volumeClaimTemplates), or -1. The templates
+ * decide: a name alone is ambiguous when names contain '-' (the claim
+ * data-b-web-0 of set b-web is not one of set web's).
+ */
+static int lv_claim_ordinal(const struct object *set, const char *claim)
 {
-  size_t n = strlen(e->name), len = strlen(claim);
-  const char *end = claim + len;
-  const char *p = end;
+  const struct statefulset_spec *sp = &set->u.sts.spec;
+  size_t sn = strlen(set->meta.name);
 
-  while (p > claim && p[-1] >= '0' && p[-1] <= '9')
-    p--;
-  if (p == end || p - claim < (ptrdiff_t)n + 3 || p[-1] != '-')
-    return false;
-  p -= n + 1;
-  return !strncmp(p, e->name, n) && p[-1] == '-';
+  for (size_t i = 0; i < sp->volume_claim_templates_nr; i++) {
+    const char *t = sp->volume_claim_templates[i].name;
+    size_t tn = strlen(t);
+    if (strncmp(claim, t, tn) || claim[tn] != '-' ||
+        strncmp(claim + tn + 1, set->meta.name, sn) ||
+        claim[tn + 1 + sn] != '-')
+      continue;
+    const char *d = claim + tn + 1 + sn + 1;
+    if (!*d || strspn(d, "0123456789") != strlen(d) || strlen(d) > 9)
+      continue;
+    return atoi(d);
+  }
+  return -1;
 }
 
 /*
@@ -1091,9 +1103,17 @@ static void lv_note_stale_claim(struct prop_ctx *c, struct lv_state *s,
     return;
   for (size_t i = 0; i < s->sets.nr; i++) {
     e = &s->sets.v[i];
-    if (!e->gone && !strcmp(e->ns, o->meta.namespace_) &&
-        lv_claim_of(e, o->meta.name))
+    if (e->gone || strcmp(e->ns, o->meta.namespace_))
+      continue;
+    const struct object *set =
+        api_get(prop_api(c), KIND_STATEFULSET, e->ns, e->name);
+    int ord = set && set->meta.uid == e->uid
+                  ? lv_claim_ordinal(set, o->meta.name)
+                  : -1;
+    if (ord >= 0) {
       e->claim_gone = prop_now(c);
+      e->claim_gone_ord = ord;
+    }
   }
 }
 
@@ -1525,6 +1545,17 @@ static bool lv_scan_pod(const struct object *o, void *ctx)
   return true;
 }
 
+/* Whether the in-range pod of ordinal ord of set e is missing. */
+static bool lv_missing(const struct lv_view *v, const struct lv_set *e, int ord)
+{
+  char name[300];
+
+  if (ord < e->start || (int64_t)ord >= (int64_t)e->start + e->replicas)
+    return false;
+  prop_fmt(name, sizeof(name), "%s-%d", e->name, ord);
+  return !view_get(v, KIND_POD, e->ns, name);
+}
+
 /* What keeps e from being converged, for the message. */
 static void lv_describe(const struct lv_view *v, const struct lv_set *e,
                         const struct object *bad, char *buf, size_t n)
@@ -1569,6 +1600,25 @@ static void lv_describe(const struct lv_view *v, const struct lv_set *e,
  * available after the last sync then wakes nothing until the informer
  * resync (12-24 h). Recorded as a hazard, not a liveness failure.
  */
+struct avail_scan {
+  const struct lv_set *e;
+  simtime mrs; /* minReadySeconds */
+  bool late;   /* a pod of the set became available after ctl_wrote */
+};
+
+static bool visit_late_available(const struct object *o, void *ctx)
+{
+  struct avail_scan *as = ctx;
+  const struct owner_ref *r = meta_controller_ref(&o->meta);
+
+  if (!r || r->uid != as->e->uid || meta_is_deleting(&o->meta) ||
+      !prop_running_ready(o))
+    return true;
+  if (o->u.pod.status.ready.last_transition_time + as->mrs > as->e->ctl_wrote)
+    as->late = true;
+  return !as->late;
+}
+
 static bool min_ready_stall(const struct lv_view *v, const struct lv_set *e)
 {
   const struct object *set = view_get(v, KIND_STATEFULSET, e->ns, e->name);
@@ -1576,8 +1626,17 @@ static bool min_ready_stall(const struct lv_view *v, const struct lv_set *e)
   if (!set || set->u.sts.spec.min_ready_seconds <= 0)
     return false;
   const struct statefulset_status *st = &set->u.sts.status;
-  return st->observed_generation == set->meta.generation &&
-         st->available_replicas == set->u.sts.spec.replicas;
+  if (st->observed_generation != set->meta.generation ||
+      st->available_replicas != set->u.sts.spec.replicas)
+    return false;
+  /*
+   * The stall needs a pod that became available after the controller
+   * last acted: a sync that saw every pod available would have gone on
+   * (and written). A set stuck with every pod long available is a bug.
+   */
+  struct avail_scan as = {e, SIM_SEC(set->u.sts.spec.min_ready_seconds), false};
+  view_list(v, KIND_POD, e->ns, visit_late_available, &as);
+  return as.late;
 }
 
 /*
@@ -1609,7 +1668,8 @@ static void lv_judge(struct prop_ctx *c, const struct lv_view *v,
     lv_describe(v, e, sc.bad, why, sizeof(why));
     char objs[700];
     prop_fmt(objs, sizeof(objs), "StatefulSet/%s", e->name);
-    if (e->claim_gone > e->ctl_wrote && e->total < e->replicas) {
+    if (e->claim_gone > e->ctl_wrote && e->total < e->replicas &&
+        lv_missing(v, e, e->claim_gone_ord)) {
       prop_hazard(c, objs,
                   "%s has not converged %s after the last action ended (%s), "
                   "but a claim of a previous pod was removed after the "
