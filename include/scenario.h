@@ -363,6 +363,7 @@ struct scenario {
   const struct feature_gate *feature_gates;
   size_t feature_gates_nr;
   struct timings timings; /* defaults + overrides */
+  bool timing_set[TIMING_COUNT]; /* named in spec.cluster.timings */
   const struct image_decl *images;
   size_t images_nr;
 

@@ -859,6 +859,21 @@ static void a_version_draw_retimes_but_keeps_the_scenarios_overrides(void **st)
   fuzz_schedule_release(&sc);
   fuzz_profile_release(&p);
   scenario_release(&s);
+
+  /* ... even when it names the base version's own default (50s in 1.34):
+   * the user said 50s, the 1.31 run keeps 50s, not 1.31's 40s */
+  char same[4096];
+  snprintf(same, sizeof(same), "%s", kept);
+  memcpy(strstr(same, "45s"), "50s", 3);
+  profile(&p, &s, same);
+  fuzz_schedule_init(&sc);
+  fuzz_generate(&p, 1, &sc);
+  assert_int_equal(sc.run.kubernetes_minor, 31);
+  assert_int_equal(sc.run.timings.v[TIMING_NODE_MONITOR_GRACE_PERIOD],
+                   SIM_SEC(50));
+  fuzz_schedule_release(&sc);
+  fuzz_profile_release(&p);
+  scenario_release(&s);
 }
 
 static void the_variant_label_says_what_the_run_varies(void **st)

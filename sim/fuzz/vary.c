@@ -75,15 +75,13 @@ int fuzz__vary_check(struct fuzz_profile *p, struct diag *d)
 
 /* --- one run's variant ---------------------------------------------------- */
 
-/* Timings: the new version's defaults, with what the scenario overrode. */
+/* Timings: the new version's defaults, with what the scenario set (even
+ * to the value its own version has by default). */
 static void retime(const struct scenario *s, int minor, struct timings *out)
 {
-  struct timings base;
-
-  timings_defaults(&base, s->kubernetes_minor);
   timings_defaults(out, minor);
   for (int i = 0; i < TIMING_COUNT; i++)
-    if (s->timings.v[i] != base.v[i])
+    if (s->timing_set[i])
       out->v[i] = s->timings.v[i];
 }
 

@@ -383,6 +383,7 @@ static int decode_timings(const struct ctx *c, const struct ynode *n)
     if (rc)
       return rc;
     c->s->timings.v[id] = t;
+    c->s->timing_set[id] = true;
   }
   return 0;
 }
