@@ -204,6 +204,8 @@ struct expectation {
   enum when_state becomes; /* pod first becomes this state ... */
   bool never;              /* ... never does so, or the event never happens */
   bool violated;           /* EXPECT_PROPERTY */
+  bool has_hazard, hazard; /* EXPECT_PROPERTY `hazard: bool`: whether it
+                              records a hazard beside its verdict */
   const char *event_reason, *event_object, *event_message; /* EXPECT_EVENT */
   const struct expect_check *checks;
   size_t checks_nr;

@@ -270,8 +270,11 @@ void report__describe_expect(const struct expectation *e, char *buf, size_t n)
   size_t used = 0;
 
   if (e->target == EXPECT_PROPERTY) {
-    snprintf(buf, n, "property %s %s", e->name,
-             e->violated ? "violated" : "holds");
+    snprintf(buf, n, "property %s %s%s", e->name,
+             e->violated ? "violated" : "holds",
+             !e->has_hazard ? ""
+             : e->hazard    ? ", with a hazard"
+                            : ", without a hazard");
     return;
   }
   if (e->target == EXPECT_EVENT)

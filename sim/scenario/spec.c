@@ -1505,7 +1505,8 @@ static int decode_expectation(const struct ctx *c, const struct ynode *n,
                               const char *path, struct expectation *e)
 {
   const struct ynode *tkey = NULL, *tval = NULL;
-  const struct ynode *at, *at_end, *becomes, *tolerance, *never, *violated;
+  const struct ynode *at, *at_end, *becomes, *tolerance, *never, *violated,
+      *hazard;
   struct check_vec checks = {0};
   char p[PATH_MAX_LEN];
   int rc = ytree_want_map(c->file, n, path, c->d);
@@ -1547,6 +1548,7 @@ static int decode_expectation(const struct ctx *c, const struct ynode *n,
   tolerance = ytree_get(n, "tolerance");
   never = ytree_get(n, "never");
   violated = ytree_get(n, "violated");
+  hazard = ytree_get(n, "hazard");
 
   if (e->target == EXPECT_EVENT)
     rc = decode_event(c, tval, join(p, path, "event"), e);
@@ -1564,6 +1566,10 @@ static int decode_expectation(const struct ctx *c, const struct ynode *n,
   if (!rc && violated)
     rc = ytree_bool(c->file, violated, join(p, path, "violated"), &e->violated,
                     c->d);
+  if (!rc && hazard) {
+    e->has_hazard = true;
+    rc = ytree_bool(c->file, hazard, join(p, path, "hazard"), &e->hazard, c->d);
+  }
   if (!rc && becomes) {
     const char *st = NULL;
 
@@ -1585,6 +1591,8 @@ static int decode_expectation(const struct ctx *c, const struct ynode *n,
   bool occurrence = e->target == EXPECT_EVENT || becomes;
   if (violated && e->target != EXPECT_PROPERTY)
     return fail(c, violated, path, "'violated' goes with 'property'");
+  if (hazard && e->target != EXPECT_PROPERTY)
+    return fail(c, hazard, path, "'hazard' goes with 'property'");
   if (e->target == EXPECT_PROPERTY && (at || at_end || tolerance || never))
     return fail(c,
                 at          ? at
@@ -1622,9 +1630,9 @@ static int decode_expectation(const struct ctx *c, const struct ynode *n,
   const char *const *fields = scenario_expect_fields(e->target);
   for (size_t i = 0; i < n->nr; i++) {
     static const char *const reserved[] = {
-        "statefulSet", "pod",   "pvc",      "pv",    "node",
-        "property",    "event", "at",       "atEnd", "becomes",
-        "tolerance",   "never", "violated", NULL};
+        "statefulSet", "pod",   "pvc",      "pv",     "node",
+        "property",    "event", "at",       "atEnd",  "becomes",
+        "tolerance",   "never", "violated", "hazard", NULL};
     const char *key = n->keys[i]->str;
     struct expect_check ck;
 

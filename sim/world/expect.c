@@ -402,8 +402,11 @@ void world__expect_finish(struct world *w)
       int idx = props_index(w->props, e->name);
       SIM_ASSERT(idx >= 0);
       uint64_t nv = props_violations(w->props, (size_t)idx, NULL);
-      r->met = (nv > 0) == e->violated;
-      snprintf(r->detail, sizeof(r->detail), "%s", nv ? "violated" : "held");
+      uint64_t nh = props_hazards(w->props, (size_t)idx, NULL);
+      r->met =
+          (nv > 0) == e->violated && (!e->has_hazard || (nh > 0) == e->hazard);
+      snprintf(r->detail, sizeof(r->detail), "%s%s", nv ? "violated" : "held",
+               nh ? ", with a hazard" : "");
       break;
     }
     case EXPECT_EVENT:
