@@ -68,24 +68,56 @@ void ctl__list_revisions(struct ctl *c, const struct object *set)
 /* --- hashing and equality
  * ------------------------------------------------------------ */
 
+/*
+ * v in decimal (a '-' first when negative) into buf, NUL-terminated.
+ * Every sync names its revision; snprintf's machinery was a visible
+ * share of a fuzz run for these few digits.
+ */
+static void dec_i64(char *buf, int64_t v)
+{
+  char tmp[24];
+  size_t n = 0, i = 0;
+  uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+
+  do {
+    tmp[n++] = (char)('0' + u % 10);
+    u /= 10;
+  } while (u);
+  if (v < 0)
+    buf[i++] = '-';
+  while (n)
+    buf[i++] = tmp[--n];
+  buf[i] = '\0';
+}
+
+/* The 16 lowercase hex digits of v ("%016" PRIx64). */
+static void hex16(char *buf, uint64_t v)
+{
+  static const char digits[] = "0123456789abcdef";
+
+  for (int i = 15; i >= 0; i--, v >>= 4)
+    buf[i] = digits[v & 15];
+  buf[16] = '\0';
+}
+
 void ctl__revision_hash(char *buf, size_t n, uint64_t digest,
                         int32_t collision_count)
 {
   static const char alphanums[] = "bcdfghjklmnpqrstvwxz2456789";
   uint32_t h = 2166136261u; /* FNV-32 (fnv.New32: multiply, then xor) */
-  char dec[16];
+  char dec[24];
   size_t i;
 
   for (i = 0; i < 8; i++) {
     h *= 16777619u;
     h ^= (uint8_t)(digest >> (8 * i));
   }
-  snprintf(dec, sizeof(dec), "%" PRId32, collision_count);
+  dec_i64(dec, collision_count);
   for (i = 0; dec[i]; i++) {
     h *= 16777619u;
     h ^= (uint8_t)dec[i];
   }
-  snprintf(dec, sizeof(dec), "%" PRIu32, h);
+  dec_i64(dec, h);
   for (i = 0; dec[i] && i + 1 < n; i++)
     buf[i] = alphanums[(unsigned char)dec[i] % (sizeof(alphanums) - 1)];
   buf[i] = '\0';
@@ -265,7 +297,7 @@ int ctl__get_revisions(struct ctl__pass *p)
   struct kv cand_label = {CTL_LABEL_REV_HASH, label};
 
   p->collision_count = ss->has_collision_count ? ss->collision_count : 0;
-  snprintf(data, sizeof(data), "%016" PRIx64, digest);
+  hex16(data, digest);
   ctl__revision_hash(label, sizeof(label), digest, p->collision_count);
   object_init(&cand, KIND_CONTROLLERREVISION);
   cand.meta.labels = (struct kv_list){&cand_label, 1};
