@@ -36,6 +36,10 @@ struct world_opts {
   const char *mutant;     /* --mutant NAME or NULL */
   bool record_history;    /* --report: keep pod and node states over time
                              for the timeline picture (history.h) */
+  bool no_timeline;       /* fuzz runs: nobody reads the timeline, so its
+                             lines (and the components' decision notes)
+                             are not even formatted; verdicts, expectations
+                             and everything simulated stay the same */
 };
 
 /* Without an `until`, a run ends once nothing has changed for this long. */

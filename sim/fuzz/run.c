@@ -97,6 +97,7 @@ int fuzz_run(const struct fuzz_profile *p, const struct fuzz_run_opts *o,
       .until = o->until,
       .properties = o->properties,
       .mutant = o->mutant,
+      .no_timeline = true,
   };
   struct world *w = world_new(&rs, &wo, d);
 
@@ -127,7 +128,8 @@ static void run_child(int fd, const struct scenario *s, const char *mutant,
                           .has_until = until != SIMTIME_NEVER,
                           .until = until,
                           .properties = properties,
-                          .mutant = mutant};
+                          .mutant = mutant,
+                          .no_timeline = true};
   struct fuzz_candidate ans = {0};
   struct diag d = {0};
   struct world *w;

@@ -189,7 +189,7 @@ static void start_components(struct world *w)
                                 .s = w->s,
                                 .seed = w->seed,
                                 .mutant = w->mutant,
-                                .note = env_note,
+                                .note = w->no_timeline ? NULL : env_note,
                                 .note_ctx = w};
   w->comp_state = xcalloc(nr ? nr : 1, sizeof(void *));
   w->comp_nr = nr;
@@ -228,6 +228,7 @@ struct world *world_new(const struct scenario *s, const struct world_opts *o,
                   scenario_feature_enabled(s, "MaxUnavailableStatefulSet"));
   props_set_scenario(w->props, s);
   w->mutant = o->mutant;
+  w->no_timeline = o->no_timeline;
   world__expect_init(w);
   engine_schedule(w->engine, 0, PHASE_FAULT, "apply-manifests", apply_manifests,
                   0, 0, w);
@@ -279,6 +280,11 @@ static void add_line(struct world *w, struct timeline_entry t)
 static void note_event(const struct event *ev, bool repeat, void *ctx)
 {
   struct world *w = ctx;
+
+  if (w->no_timeline) {
+    world__expect_event(w, ev);
+    return;
+  }
   struct timeline_entry t = {
       .at = ev->last_timestamp,
       .type = ev->type,
@@ -305,6 +311,8 @@ void world_note(struct world *w, bool verbose, enum event_type type,
   va_list ap;
   char buf[512];
 
+  if (w->no_timeline)
+    return;
   va_start(ap, fmt);
   vsnprintf(buf, sizeof(buf), fmt, ap);
   va_end(ap);

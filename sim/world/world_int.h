@@ -23,6 +23,7 @@ struct world {
   simtime end;
   bool stopped;
   const char *mutant;
+  bool no_timeline; /* world_opts.no_timeline */
   struct arena arena;
   struct trace trace;
   struct engine *engine;
