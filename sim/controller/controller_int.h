@@ -126,9 +126,10 @@ struct ctl_key {
   /* §16: resourceVersions of our own writes the caches must reach */
   uint64_t want_pod_rv, want_pvc_rv;
   bool rywo_waiting;
-  /* the template digest of this set version (stored versions are
-   * immutable and live until the run ends: the pointer names one) */
-  const struct object *digest_of;
+  /* the template digest of the set (uid) at this generation: the
+   * template is spec, and every spec change bumps the generation */
+  uint64_t digest_uid;
+  int64_t digest_gen;
   uint64_t digest;
 };
 

@@ -153,9 +153,13 @@ static uint64_t set_digest(struct ctl__pass *p)
 {
   struct ctl_key *k = &p->c->keys.v[p->key];
 
-  if (k->digest_of != p->set) {
+  /* The template is spec: it changes only with the generation (status
+   * writes make new versions of the set every sync, not new templates). */
+  if (!k->digest_uid || k->digest_uid != p->set->meta.uid ||
+      k->digest_gen != p->set->meta.generation) {
     k->digest = pod_template_digest(&p->set->u.sts.spec.template_);
-    k->digest_of = p->set;
+    k->digest_uid = p->set->meta.uid;
+    k->digest_gen = p->set->meta.generation;
   }
   return k->digest;
 }
