@@ -115,7 +115,6 @@ const char *fuzz_param_name(enum fuzz_param_id id);
 /* The built-in profile's kinds and defaults, for docs and `list`. */
 void fuzz_profile_describe(const struct fuzz_profile *p, FILE *f);
 
-
 /* --- schedules ------------------------------------------------------------ */
 
 /* Run i's seed: a function of (master, i) only. */
@@ -154,8 +153,7 @@ struct fuzz_schedule {
 /* "Parallel, OnDelete, minReadySeconds 10, ..., 1.37, 1 zone" - what run
  * sc varies (the StatefulSet fields, then version and zones), for
  * messages; "" when the profile varies nothing. */
-void fuzz_variant_label(const struct fuzz_schedule *sc, char *buf,
-                        size_t len);
+void fuzz_variant_label(const struct fuzz_schedule *sc, char *buf, size_t len);
 
 void fuzz_schedule_init(struct fuzz_schedule *sc);
 void fuzz_schedule_release(struct fuzz_schedule *sc);
@@ -239,8 +237,8 @@ struct fuzz_failure_info {
   uint64_t seed;
   const char *mutant; /* NULL = none */
   const struct fuzz_violation *v;
-  const char *replay; /* the path the replay command names */
-  const char *note;   /* an extra comment line or NULL */
+  const char *replay;  /* the path the replay command names */
+  const char *note;    /* an extra comment line or NULL */
   const char *variant; /* the drawn configuration, or NULL / "" */
 };
 

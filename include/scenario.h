@@ -266,12 +266,12 @@ struct fuzz_fault {
  * replays the run without rewriting the user's manifests.
  */
 enum sts_variant_field {
-  SV_POLICY = 0,     /* podManagementPolicy: enum pod_management_policy */
-  SV_STRATEGY,       /* updateStrategy (type): enum update_strategy_type */
-  SV_MAX_UNAVAIL,    /* maxUnavailable (RollingUpdate): a count >= 1 */
-  SV_MIN_READY,      /* minReadySeconds: >= 0 */
-  SV_WHEN_DELETED,   /* whenDeleted: enum pvc_retention */
-  SV_WHEN_SCALED,    /* whenScaled: enum pvc_retention */
+  SV_POLICY = 0,   /* podManagementPolicy: enum pod_management_policy */
+  SV_STRATEGY,     /* updateStrategy (type): enum update_strategy_type */
+  SV_MAX_UNAVAIL,  /* maxUnavailable (RollingUpdate): a count >= 1 */
+  SV_MIN_READY,    /* minReadySeconds: >= 0 */
+  SV_WHEN_DELETED, /* whenDeleted: enum pvc_retention */
+  SV_WHEN_SCALED,  /* whenScaled: enum pvc_retention */
   SV_COUNT
 };
 
@@ -302,7 +302,7 @@ bool sts_variant_apply(const struct sts_variant *v,
  * of zones the nodes are spread over.
  */
 enum fuzz_vary_key {
-  FV_STS_FIRST = 0, /* FV_STS_FIRST + enum sts_variant_field */
+  FV_STS_FIRST = 0,      /* FV_STS_FIRST + enum sts_variant_field */
   FV_VERSION = SV_COUNT, /* kubernetesVersion: a minor, 31..37 */
   FV_ZONES,              /* zones: a count, nodes round-robin over them */
   FV_COUNT
@@ -364,7 +364,7 @@ struct scenario {
   int kubernetes_minor;              /* 31..37, default 34 */
   const struct feature_gate *feature_gates;
   size_t feature_gates_nr;
-  struct timings timings; /* defaults + overrides */
+  struct timings timings;        /* defaults + overrides */
   bool timing_set[TIMING_COUNT]; /* named in spec.cluster.timings */
   const struct image_decl *images;
   size_t images_nr;
