@@ -12,70 +12,14 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "fixtures.h"
-#include "props.h"
-
-#define CTL "statefulset-controller"
-
-struct fx {
-  struct fixture f;
-  struct props *p;
-  const struct object *set;
-};
-
-static int setup(void **state)
-{
-  struct fx *x = test_calloc(1, sizeof(*x));
-
-  fixture_init(&x->f, 3, 1);
-  x->p = props_new(x->f.api, x->f.truth, NULL);
-  *state = x;
-  return 0;
-}
-
-static int teardown(void **state)
-{
-  struct fx *x = *state;
-
-  props_free(x->p);
-  fixture_release(&x->f);
-  test_free(x);
-  return 0;
-}
-
-static struct arena *A(struct fx *x)
-{
-  return &x->f.s.arena;
-}
+#include "props_fixture.h"
 
 /* A StatefulSet "web": OrderedReady, RollingUpdate, one claim template. */
 static const struct object *make_set(struct fx *x, int replicas,
                                      enum pod_management_policy pmp)
 {
-  struct object o;
-  struct kv *l = arena_calloc(A(x), 1, sizeof(*l));
-  struct pvc_template *t = arena_calloc(A(x), 1, sizeof(*t));
-  struct container *c = arena_calloc(A(x), 1, sizeof(*c));
+  struct object o = props_fx_set(x, replicas, pmp, "app:1");
 
-  object_init(&o, KIND_STATEFULSET);
-  o.meta.name = "web";
-  o.meta.namespace_ = "default";
-  l[0] = (struct kv){"app", "web"};
-  o.u.sts.spec.replicas = replicas;
-  o.u.sts.spec.selector.match_labels = (struct kv_list){l, 1};
-  o.u.sts.spec.template_.labels = (struct kv_list){l, 1};
-  c->name = "app";
-  c->image = "app:1";
-  o.u.sts.spec.template_.spec.containers = c;
-  o.u.sts.spec.template_.spec.containers_nr = 1;
-  o.u.sts.spec.service_name = "web";
-  o.u.sts.spec.pod_management_policy = pmp;
-  t->name = "data";
-  t->spec.access_modes = ACCESS_RWO;
-  t->spec.request_bytes = 1 << 30;
-  o.u.sts.spec.volume_claim_templates = t;
-  o.u.sts.spec.volume_claim_templates_nr = 1;
-  object_set_defaults(&o);
   x->set = fixture_create(&x->f, &o);
   return x->set;
 }
@@ -139,11 +83,6 @@ static void make_ready(struct fx *x, const char *name)
   props_after_event(x->p);
 }
 
-static void advance(struct fx *x, simtime dt)
-{
-  engine_advance(x->f.engine, engine_now(x->f.engine) + dt);
-}
-
 static void ctl_delete(struct fx *x, const char *pod)
 {
   struct delete_opts o = DELETE_OPTS_DEFAULT;
@@ -151,29 +90,6 @@ static void ctl_delete(struct fx *x, const char *pod)
   assert_int_equal(api_delete(x->f.api, CTL, KIND_POD, "default", pod, &o),
                    API_OK);
   props_after_event(x->p);
-}
-
-/* Asserts that property name failed and its message contains text. */
-static void assert_violation(struct fx *x, const char *name, const char *text)
-{
-  int i = props_index(x->p, name);
-  const struct prop_violation *v;
-
-  assert_true(i >= 0);
-  if (!props_violations(x->p, (size_t)i, &v))
-    fail_msg("%s held; expected a violation with '%s'", name, text);
-  if (!strstr(v->message, text))
-    fail_msg("%s: message '%s' lacks '%s'", name, v->message, text);
-}
-
-static void assert_held(struct fx *x, const char *name)
-{
-  int i = props_index(x->p, name);
-  const struct prop_violation *v;
-
-  assert_true(i >= 0);
-  if (props_violations(x->p, (size_t)i, &v))
-    fail_msg("%s failed: %s", name, v->message);
 }
 
 /* --- identity --------------------------------------------------------------
@@ -641,7 +557,8 @@ static void pvc_recreated_flags_a_pod_a_scale_up_takes_in_range(void **state)
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn)                                                                  \
+  cmocka_unit_test_setup_teardown(fn, props_fx_setup_bare, props_fx_teardown)
   const struct CMUnitTest tests[] = {
       T(stable_names_flags_a_random_pod_name),
       T(unique_flags_a_create_over_a_terminating_pod),

@@ -13,86 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "fixtures.h"
-#include "props.h"
-
-#define CTL "statefulset-controller"
-
-struct fx {
-  struct fixture f;
-  struct props *p;
-  const struct object *set;
-};
-
-static void truth_changed(void *ctx)
-{
-  props_touch(ctx);
-}
-
-static int setup(void **state)
-{
-  struct fx *x = test_calloc(1, sizeof(*x));
-
-  fixture_init(&x->f, 3, 1);
-  x->p = props_new(x->f.api, x->f.truth, NULL);
-  truth_set_hook(x->f.truth, truth_changed, x->p);
-  props_set_scenario(x->p, &x->f.s);
-  *state = x;
-  return 0;
-}
-
-static int teardown(void **state)
-{
-  struct fx *x = *state;
-
-  props_free(x->p);
-  fixture_release(&x->f);
-  test_free(x);
-  return 0;
-}
-
-static struct arena *A(struct fx *x)
-{
-  return &x->f.s.arena;
-}
-
-static simtime now_of(struct fx *x)
-{
-  return engine_now(x->f.engine);
-}
-
-static void advance(struct fx *x, simtime dt)
-{
-  engine_advance(x->f.engine, now_of(x) + dt);
-}
-
-/* One simulation event is over: the checks run. */
-static void step(struct fx *x)
-{
-  props_after_event(x->p);
-}
-
-static void assert_violation(struct fx *x, const char *name, const char *text)
-{
-  int i = props_index(x->p, name);
-  const struct prop_violation *v;
-
-  assert_true(i >= 0);
-  if (!props_violations(x->p, (size_t)i, &v))
-    fail_msg("%s held; expected a violation with '%s'", name, text);
-  if (!strstr(v->message, text))
-    fail_msg("%s: message '%s' lacks '%s'", name, v->message, text);
-}
-
-static void assert_held(struct fx *x, const char *name)
-{
-  int i = props_index(x->p, name);
-  const struct prop_violation *v;
-
-  assert_true(i >= 0);
-  if (props_violations(x->p, (size_t)i, &v))
-    fail_msg("%s failed: %s", name, v->message);
-}
+#include "props_fixture.h"
 
 /* --- objects ------------------------------------------------------------- */
 
@@ -100,44 +21,11 @@ static void assert_held(struct fx *x, const char *name)
  * "web-rev1" for the current template. */
 static void make_set(struct fx *x, int replicas)
 {
-  struct object o;
-  struct kv *l = arena_calloc(A(x), 1, sizeof(*l));
-  struct pvc_template *t = arena_calloc(A(x), 1, sizeof(*t));
-  struct container *c = arena_calloc(A(x), 1, sizeof(*c));
+  struct object o =
+      props_fx_set(x, replicas, PMP_ORDERED_READY, "registry.example/app:1");
 
-  object_init(&o, KIND_STATEFULSET);
-  o.meta.name = "web";
-  o.meta.namespace_ = "default";
-  l[0] = (struct kv){"app", "web"};
-  o.u.sts.spec.replicas = replicas;
-  o.u.sts.spec.selector.match_labels = (struct kv_list){l, 1};
-  o.u.sts.spec.template_.labels = (struct kv_list){l, 1};
-  c->name = "app";
-  c->image = "registry.example/app:1";
-  o.u.sts.spec.template_.spec.containers = c;
-  o.u.sts.spec.template_.spec.containers_nr = 1;
-  o.u.sts.spec.service_name = "web";
-  t->name = "data";
-  t->spec.access_modes = ACCESS_RWO;
-  t->spec.request_bytes = 1 << 30;
-  o.u.sts.spec.volume_claim_templates = t;
-  o.u.sts.spec.volume_claim_templates_nr = 1;
-  object_set_defaults(&o);
   x->set = fixture_create(&x->f, &o);
-
-  struct object r;
-  struct owner_ref *ref = arena_calloc(A(x), 1, sizeof(*ref));
-  object_init(&r, KIND_CONTROLLERREVISION);
-  r.meta.name = "web-rev1";
-  r.meta.namespace_ = "default";
-  *ref = (struct owner_ref){"apps/v1",        "StatefulSet", "web",
-                            x->set->meta.uid, true,          true};
-  r.meta.owner_refs = ref;
-  r.meta.owner_refs_nr = 1;
-  r.u.rev.template_ = &x->set->u.sts.spec.template_;
-  r.u.rev.revision = 1;
-  assert_int_equal(api_create(x->f.api, CTL, &r, NULL), API_OK);
-  step(x);
+  props_fx_revision(x, "web-rev1", 1);
 }
 
 /* A pod of web mounting claim `claim`, at revision rev. */
@@ -408,8 +296,8 @@ static void single_attach_flags_an_rwop_volume_at_the_end(void **st)
 /* The hazard alone (Kubernetes' own 6-minute force detach) is recorded,
  * not a violation; it becomes one when another node gets the disk while
  * the partitioned node still has it mounted. */
-static void single_attach_records_a_detach_under_a_live_mount_as_a_hazard(
-    void **st)
+static void
+single_attach_records_a_detach_under_a_live_mount_as_a_hazard(void **st)
 {
   struct fx *x = *st;
   const struct prop_violation *h;
@@ -429,8 +317,7 @@ static void single_attach_records_a_detach_under_a_live_mount_as_a_hazard(
                          "partitioned, its containers keep running)"));
 }
 
-static void single_attach_flags_the_hazard_when_another_node_attaches(
-    void **st)
+static void single_attach_flags_the_hazard_when_another_node_attaches(void **st)
 {
   struct fx *x = *st;
 
@@ -707,8 +594,7 @@ static void stable_network_waits_while_the_control_plane_fails(void **st)
   assert_held(x, "identity.stable-network");
 }
 
-static void stable_network_judges_again_after_the_recovery_allowance(
-    void **st)
+static void stable_network_judges_again_after_the_recovery_allowance(void **st)
 {
   struct fx *x = *st;
   static const struct ep_spec now[] = {{"10.0.0.9", "web-1"}};
@@ -1094,7 +980,8 @@ static void converges_checks_nothing_without_a_scenario(void **st)
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn)                                                                  \
+  cmocka_unit_test_setup_teardown(fn, props_fx_setup, props_fx_teardown)
   const struct CMUnitTest tests[] = {
       T(at_most_one_holds_when_the_kubelet_stopped_the_old_one),
       T(at_most_one_flags_a_force_delete_on_a_partitioned_node),

@@ -23,107 +23,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "fixtures.h"
-#include "props.h"
-
-#define CTL "statefulset-controller"
-
-struct fx {
-  struct fixture f;
-  struct props *p;
-  const struct object *set;
-};
-
-static void truth_changed(void *ctx)
-{
-  props_touch(ctx);
-}
-
-static int setup(void **state)
-{
-  struct fx *x = test_calloc(1, sizeof(*x));
-
-  fixture_init(&x->f, 3, 1);
-  x->p = props_new(x->f.api, x->f.truth, NULL);
-  truth_set_hook(x->f.truth, truth_changed, x->p);
-  props_set_scenario(x->p, &x->f.s);
-  *state = x;
-  return 0;
-}
-
-static int teardown(void **state)
-{
-  struct fx *x = *state;
-
-  props_free(x->p);
-  fixture_release(&x->f);
-  test_free(x);
-  return 0;
-}
-
-static struct arena *A(struct fx *x)
-{
-  return &x->f.s.arena;
-}
-
-static simtime now_of(struct fx *x)
-{
-  return engine_now(x->f.engine);
-}
-
-static void advance(struct fx *x, simtime dt)
-{
-  engine_advance(x->f.engine, now_of(x) + dt);
-}
-
-static void step(struct fx *x)
-{
-  props_after_event(x->p);
-}
-
-static void assert_violation(struct fx *x, const char *name, const char *text)
-{
-  int i = props_index(x->p, name);
-  const struct prop_violation *v;
-
-  assert_true(i >= 0);
-  if (!props_violations(x->p, (size_t)i, &v))
-    fail_msg("%s held; expected a violation with '%s'", name, text);
-  if (!strstr(v->message, text))
-    fail_msg("%s: message '%s' lacks '%s'", name, v->message, text);
-}
-
-static void assert_held(struct fx *x, const char *name)
-{
-  int i = props_index(x->p, name);
-  const struct prop_violation *v;
-
-  assert_true(i >= 0);
-  if (props_violations(x->p, (size_t)i, &v))
-    fail_msg("%s failed: %s", name, v->message);
-}
-
-static void assert_hazard(struct fx *x, const char *name, const char *text)
-{
-  int i = props_index(x->p, name);
-  const struct prop_violation *h;
-
-  assert_true(i >= 0);
-  if (!props_hazards(x->p, (size_t)i, &h))
-    fail_msg("%s recorded no hazard; expected one with '%s'", name, text);
-  if (!strstr(h->message, text))
-    fail_msg("%s: hazard '%s' lacks '%s'", name, h->message, text);
-}
-
-static void assert_no_hazard(struct fx *x, const char *name)
-{
-  int i = props_index(x->p, name);
-  const struct prop_violation *h;
-
-  assert_true(i >= 0);
-  if (props_hazards(x->p, (size_t)i, &h))
-    fail_msg("%s recorded a hazard: %s", name, h->message);
-}
+#include "props_fixture.h"
 
 /* --- objects ------------------------------------------------------------- */
 
@@ -135,47 +35,12 @@ static void assert_no_hazard(struct fx *x, const char *name)
 static void make_set(struct fx *x, int replicas, enum pod_management_policy pmp,
                      int32_t mrs)
 {
-  struct object o;
-  struct kv *l = arena_calloc(A(x), 1, sizeof(*l));
-  struct pvc_template *t = arena_calloc(A(x), 1, sizeof(*t));
-  struct container *c = arena_calloc(A(x), 1, sizeof(*c));
+  struct object o = props_fx_set(x, replicas, pmp, "registry.example/app:1");
 
-  object_init(&o, KIND_STATEFULSET);
-  o.meta.name = "web";
-  o.meta.namespace_ = "default";
-  l[0] = (struct kv){"app", "web"};
-  o.u.sts.spec.replicas = replicas;
-  o.u.sts.spec.selector.match_labels = (struct kv_list){l, 1};
-  o.u.sts.spec.template_.labels = (struct kv_list){l, 1};
-  c->name = "app";
-  c->image = "registry.example/app:1";
-  o.u.sts.spec.template_.spec.containers = c;
-  o.u.sts.spec.template_.spec.containers_nr = 1;
-  o.u.sts.spec.service_name = "web";
-  o.u.sts.spec.pod_management_policy = pmp;
   o.u.sts.spec.min_ready_seconds = mrs;
-  t->name = "data";
-  t->spec.access_modes = ACCESS_RWO;
-  t->spec.request_bytes = 1 << 30;
-  o.u.sts.spec.volume_claim_templates = t;
-  o.u.sts.spec.volume_claim_templates_nr = 1;
-  object_set_defaults(&o);
   x->set = fixture_create(&x->f, &o);
   step(x);
-
-  struct object r;
-  struct owner_ref *ref = arena_calloc(A(x), 1, sizeof(*ref));
-  object_init(&r, KIND_CONTROLLERREVISION);
-  r.meta.name = "web-new";
-  r.meta.namespace_ = "default";
-  *ref = (struct owner_ref){"apps/v1",        "StatefulSet", "web",
-                            x->set->meta.uid, true,          true};
-  r.meta.owner_refs = ref;
-  r.meta.owner_refs_nr = 1;
-  r.u.rev.template_ = &x->set->u.sts.spec.template_;
-  r.u.rev.revision = 2;
-  assert_int_equal(api_create(x->f.api, CTL, &r, NULL), API_OK);
-  step(x);
+  props_fx_revision(x, "web-new", 2);
 }
 
 /* The controller creates pod web-<ord> (mounting data-web-<ord>) at rev. */
@@ -643,7 +508,8 @@ converges_flags_a_missing_pod_when_another_ordinals_claim_went(void **state)
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn)                                                                  \
+  cmocka_unit_test_setup_teardown(fn, props_fx_setup, props_fx_teardown)
   const struct CMUnitTest tests[] = {
       T(a_137_parallel_update_deletes_a_broken_old_pod_outside_the_budget),
       T(a_137_parallel_update_deletes_broken_pods_one_budget_per_pass),
