@@ -143,6 +143,8 @@ struct fuzz_schedule {
    * varies; its own live in arena.
    */
   struct scenario run;
+  bool has_run; /* run is drawn (fuzz_generate); a schedule built by hand
+                   runs the profile's scenario */
   bool varied[FV_COUNT];
   int32_t vary[FV_COUNT]; /* the alternative drawn for each varied key */
   VEC(struct action) actions;

@@ -86,8 +86,7 @@ int fuzz_run(const struct fuzz_profile *p, const struct fuzz_run_opts *o,
              const struct fuzz_schedule *sc, uint64_t seed,
              struct fuzz_outcome *out, struct diag *d)
 {
-  /* A schedule built by hand (tests) has no variant: the profile's. */
-  const struct scenario *base = sc->run.kubernetes_minor ? &sc->run : p->s;
+  const struct scenario *base = sc->has_run ? &sc->run : p->s;
   struct scenario rs =
       run_scenario(base, sc->actions.v, sc->actions.nr, o->until);
   struct world_opts wo = {

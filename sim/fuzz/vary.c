@@ -159,6 +159,7 @@ void fuzz__vary_draw(const struct fuzz_profile *p, uint64_t seed,
   struct scenario *rs = &sc->run;
 
   *rs = *s;
+  sc->has_run = true;
   memset(sc->varied, 0, sizeof(sc->varied));
   memset(sc->vary, 0, sizeof(sc->vary));
   gsl_rng_set(sc->rng, rng_stream_seed(seed, RNG_FUZZ, 1));
