@@ -75,6 +75,21 @@ if check "manifest only" 0 "$bin" run scenarios/02-classic-manifest.yaml; then
 fi
 check "validate --strict" 0 "$bin" validate --strict \
   scenarios/02-classic-manifest.yaml
+# validate says what spec.variant sets and how many keys a profile varies
+if check "validate variant" 0 "$bin" validate scenarios/08-variant-parallel.yaml
+then
+  grep -q "on every StatefulSet (spec.variant): podManagementPolicy Parallel" \
+    "$tmp/out" || {
+    echo "FAIL validate variant: no spec.variant line"
+    fail=$((fail + 1))
+  }
+fi
+if check "validate vary" 0 "$bin" validate scenarios/10-fuzz-default.yaml; then
+  grep -q "a fuzz profile (varies 8 keys per run)" "$tmp/out" || {
+    echo "FAIL validate vary: the profile's varied keys are not counted"
+    fail=$((fail + 1))
+  }
+fi
 if check "json output" 0 "$bin" run scenarios/01-web-basic.yaml --output json
 then
   python3 -c 'import json,sys; d=json.load(open(sys.argv[1]));
